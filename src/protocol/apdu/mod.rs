@@ -1,0 +1,1 @@
+//! DLMS/COSEM application-layer PDUs (logical-name referencing).

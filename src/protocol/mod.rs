@@ -1,0 +1,9 @@
+//! Sans-IO wire protocols: bytes in, typed values out, and back.
+//!
+//! Nothing here may use tokio, the clock or any I/O. Every parser takes untrusted
+//! bytes: it returns a typed error, never panics, and never allocates without a bound.
+
+pub mod apdu;
+pub mod axdr;
+pub mod hdlc;
+pub mod wrapper;

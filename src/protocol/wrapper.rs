@@ -1,0 +1,1 @@
+//! IEC 62056-47 wrapper for DLMS over TCP/UDP.
