@@ -1,0 +1,1 @@
+//! Argument parsing and human/JSON output for the subcommands.

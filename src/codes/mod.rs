@@ -1,0 +1,1 @@
+//! The lookup core: code -> meaning, category, severity, field action. Pure data + functions.

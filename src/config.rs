@@ -1,0 +1,1 @@
+//! Configuration files: loading, validation with file/line/key errors.
