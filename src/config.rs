@@ -1,1 +1,0 @@
-//! Configuration files: loading, validation with file/line/key errors.
