@@ -1,1 +1,132 @@
 //! Argument parsing and human/JSON output for the subcommands.
+//!
+//! Each subcommand returns an [`Outcome`] (exit code); `main` only maps it. Output
+//! goes to the writer it is given, so tests can capture it.
+
+mod codes_table;
+mod decode;
+
+use crate::codes::Mode;
+use crate::config::{Config, ConfigError, DEFAULT_CONFIG_PATH};
+use clap::{Parser, Subcommand};
+use std::io::Write;
+use std::path::PathBuf;
+
+/// Exit codes (sysexits style, ARCHITECTURE.md §8), plus the decoder's own.
+pub mod exit {
+    pub const OK: u8 = 0;
+    /// `decode`: input that is not a code at all.
+    pub const NOT_A_CODE: u8 = 2;
+    /// `decode`: a well-formed number the tables do not define.
+    pub const UNKNOWN_CODE: u8 = 3;
+    pub const USAGE: u8 = 64;
+    pub const DATA: u8 = 65;
+    pub const UNAVAILABLE: u8 = 69;
+    pub const SOFTWARE: u8 = 70;
+    pub const CONFIG: u8 = 78;
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "calin-agent",
+    version,
+    about = "Meter polling agent and field tool for CalinMeter electricity meters"
+)]
+pub struct Cli {
+    /// Config file (site name, mode, code overrides). Default: /etc/calin-agent/agent.toml
+    /// when it exists, else the built-in tables.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Explain a code: `1008`, `87:8` (same entry), or a short code such as `40`.
+    Decode {
+        /// The code: a short code (1-2 digits), an operating status (1000-1025) or 87:N.
+        #[arg(allow_hyphen_values = true)]
+        code: String,
+        /// Billing mode of the meter (credit codes are ignored in postpaid).
+        #[arg(long)]
+        mode: Option<Mode>,
+        /// Print one JSON object instead of the explanation.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the whole code table (short codes and operating status 1000-1025).
+    Codes {
+        /// Billing mode of the meter (marks codes that do not apply).
+        #[arg(long)]
+        mode: Option<Mode>,
+        /// Print a JSON array instead of the aligned table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Validate a config file without polling; exit 78 when it is bad.
+    CheckConfig {
+        /// The file to check (default: the global --config, then /etc/calin-agent/agent.toml).
+        file: Option<PathBuf>,
+    },
+}
+
+/// Load the config named on the command line, or the installed one if present.
+pub fn load_config(explicit: Option<&PathBuf>) -> Result<Config, ConfigError> {
+    match explicit {
+        Some(p) => Config::load(p),
+        None => {
+            let installed = PathBuf::from(DEFAULT_CONFIG_PATH);
+            if installed.exists() {
+                Config::load(&installed)
+            } else {
+                Ok(Config::default())
+            }
+        }
+    }
+}
+
+/// Run one command; returns the process exit code.
+pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    if let Command::CheckConfig { file } = &cli.command {
+        let path = file
+            .clone()
+            .or_else(|| cli.config.clone())
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_PATH));
+        return match Config::load(&path) {
+            Ok(c) => {
+                let _ = writeln!(
+                    out,
+                    "{}: OK ({} code override(s), mode {})",
+                    path.display(),
+                    c.lookup.overrides().len(),
+                    c.site.mode
+                );
+                exit::OK
+            }
+            Err(e) => {
+                let _ = writeln!(err, "error: {e}");
+                exit::CONFIG
+            }
+        };
+    }
+    let config = match load_config(cli.config.as_ref()) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            return exit::CONFIG;
+        }
+    };
+    match cli.command {
+        Command::Decode { code, mode, json } => {
+            let mode = mode.unwrap_or(config.site.mode);
+            decode::run(&config.lookup, &code, mode, json, out, err)
+        }
+        Command::Codes { mode, json } => {
+            let mode = mode.unwrap_or(config.site.mode);
+            codes_table::run(&config.lookup, mode, json, out)
+        }
+        Command::CheckConfig { .. } => exit::SOFTWARE,
+    }
+}

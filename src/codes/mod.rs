@@ -426,16 +426,22 @@ impl Lookup {
 }
 
 fn unknown_status(status: OperatingStatus, mode: Mode) -> StatusInfo {
-    let family = match status.sub_code() {
-        Some(sub) => format!("code 87 sub-code {sub:02} is not defined by the CalinMeter guide"),
-        None => "outside the 1000–1025 operating status family".to_owned(),
+    let detail = match status.sub_code() {
+        Some(sub) => format!(
+            "Status {} (code 87 sub-code {sub:02}) is not defined by the CalinMeter guide.",
+            status.0
+        ),
+        None => format!(
+            "Status {} is outside the 1000–1025 operating status family.",
+            status.0
+        ),
     };
     StatusInfo {
         code: status.0,
         sub_code: status.sub_code(),
         known: false,
         meaning: format!("Unknown status {}", status.0),
-        detail: format!("Status {} is {family}.", status.0),
+        detail,
         category: Category::Unknown,
         severity: Severity::Medium,
         severity_reason: "An undocumented state cannot be ruled harmless.".to_owned(),
