@@ -1,1 +1,16 @@
-//! The only place that touches ports: serial (tokio-serial) and TCP links, bus locks, timeouts.
+//! The only place that touches ports: serial (tokio-serial) and TCP links, pty pairs,
+//! bus locks, timeouts, retry, pacing, tracing and echo suppression.
+//!
+//! Everything here is generic over bytes: no frame, APDU or protocol knowledge.
+
+pub mod error;
+pub mod line;
+pub mod link;
+pub mod pty;
+pub mod serial;
+
+pub use error::{TimeoutPhase, TransportError};
+pub use line::{DataBits, LineSettings, Parity, ParseLineSettingsError, StopBits};
+pub use link::{BoxFuture, BoxLink, Link};
+pub use pty::PtyLink;
+pub use serial::SerialLink;
