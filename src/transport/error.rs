@@ -67,6 +67,10 @@ pub enum TransportError {
         received: usize,
     },
 
+    /// More than `limit` bytes arrived without the decoder recognising a frame.
+    #[error("{link}: {limit} bytes received without a complete frame")]
+    TooLong { link: String, limit: usize },
+
     /// The peer closed the link (end of stream) while we expected bytes.
     #[error("{link}: closed by the peer")]
     Closed { link: String },
@@ -98,6 +102,7 @@ impl TransportError {
             | TransportError::Connect { .. }
             | TransportError::ConnectTimeout { .. }
             | TransportError::Timeout { .. }
+            | TransportError::TooLong { .. }
             | TransportError::Closed { .. }
             | TransportError::Io { .. } => true,
             TransportError::LineSettings { .. }

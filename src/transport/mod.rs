@@ -7,10 +7,14 @@ pub mod error;
 pub mod line;
 pub mod link;
 pub mod pty;
+pub mod read;
 pub mod serial;
+pub mod tcp;
 
 pub use error::{TimeoutPhase, TransportError};
 pub use line::{DataBits, LineSettings, Parity, ParseLineSettingsError, StopBits};
 pub use link::{BoxFuture, BoxLink, Link};
 pub use pty::PtyLink;
+pub use read::{read_frame, read_some, ReadTimeouts};
 pub use serial::SerialLink;
+pub use tcp::TcpLink;
