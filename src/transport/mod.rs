@@ -3,6 +3,7 @@
 //!
 //! Everything here is generic over bytes: no frame, APDU or protocol knowledge.
 
+pub mod backoff;
 pub mod error;
 pub mod line;
 pub mod link;
@@ -11,6 +12,7 @@ pub mod read;
 pub mod serial;
 pub mod tcp;
 
+pub use backoff::{open_with_retry, Backoff, Delays};
 pub use error::{TimeoutPhase, TransportError};
 pub use line::{DataBits, LineSettings, Parity, ParseLineSettingsError, StopBits};
 pub use link::{BoxFuture, BoxLink, Link};
