@@ -5,6 +5,7 @@
 
 pub mod backoff;
 pub mod bus;
+pub mod echo;
 pub mod error;
 pub mod line;
 pub mod link;
@@ -13,9 +14,11 @@ pub mod pty;
 pub mod read;
 pub mod serial;
 pub mod tcp;
+pub mod trace;
 
 pub use backoff::{open_with_retry, Backoff, Delays};
 pub use bus::{Bus, BusGuard};
+pub use echo::{EchoReport, EchoState, EchoSuppressor};
 pub use error::{TimeoutPhase, TransportError};
 pub use line::{DataBits, LineSettings, Parity, ParseLineSettingsError, StopBits};
 pub use link::{BoxFuture, BoxLink, Link};
@@ -24,3 +27,4 @@ pub use pty::PtyLink;
 pub use read::{read_frame, read_some, ReadTimeouts};
 pub use serial::SerialLink;
 pub use tcp::TcpLink;
+pub use trace::{Direction, TraceEvent, TraceTap};
