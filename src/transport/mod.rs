@@ -13,6 +13,7 @@ pub mod pace;
 pub mod pty;
 pub mod read;
 pub mod serial;
+pub mod spec;
 pub mod tcp;
 pub mod trace;
 
@@ -26,5 +27,6 @@ pub use pace::PacedLink;
 pub use pty::PtyLink;
 pub use read::{read_frame, read_some, ReadTimeouts};
 pub use serial::SerialLink;
+pub use spec::LinkSpec;
 pub use tcp::TcpLink;
 pub use trace::{Direction, TraceEvent, TraceTap};
