@@ -2,6 +2,19 @@
 //! bus locks, timeouts, retry, pacing, tracing and echo suppression.
 //!
 //! Everything here is generic over bytes: no frame, APDU or protocol knowledge.
+//!
+//! - [`Link`]: `AsyncRead + AsyncWrite + Unpin + Send` plus `describe()` and
+//!   `set_line()` (baud switch; TCP, pty master and in-memory duplex ignore it).
+//!   Implemented by [`SerialLink`], [`TcpLink`], [`PtyLink`], `tokio::io::DuplexStream`,
+//!   `Box<dyn Link>` ([`BoxLink`]) and the wrappers below. [`LinkSpec`] opens one.
+//! - Wrappers, stackable in any order: [`TraceTap`] (reports chunks),
+//!   [`EchoSuppressor`] (drops the adapter's echo), [`PacedLink`] (wire-speed writes,
+//!   for the simulator).
+//! - Reading: [`read_some`] (one burst) and [`read_frame`] (bursts into a decoder) with
+//!   first-byte and inter-character timeouts.
+//! - Sharing and recovery: [`Bus`] (FIFO exclusive use of a half-duplex line),
+//!   [`Backoff`] and [`open_with_retry`].
+//! - Errors: [`TransportError`], each naming the port, endpoint or link.
 
 pub mod backoff;
 pub mod bus;

@@ -303,6 +303,31 @@ mod tests {
         assert_eq!(path, serial.port());
     }
 
+    #[tokio::test]
+    async fn a_vanished_port_is_an_error_naming_it_not_a_hang() {
+        use crate::transport::read::read_some;
+        use tokio::time::{Duration, Instant};
+
+        let master = PtyLink::open().unwrap();
+        let mut serial = open_slave(&master, "9600 8N1").await;
+        let name = serial.describe();
+        drop(master); // the USB adapter is pulled
+
+        let mut buf = [0u8; 8];
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let err = read_some(&mut serial, &mut buf, deadline, Duration::from_millis(50))
+            .await
+            .unwrap_err();
+        match &err {
+            TransportError::Io { link, .. } | TransportError::Closed { link } => {
+                assert_eq!(link, &name)
+            }
+            other => panic!("expected Io or Closed, got {other:?}"),
+        }
+        assert!(Instant::now() < deadline, "must not wait for the deadline");
+        assert!(serial.write_all(b"x").await.is_err());
+    }
+
     /// Block (off the runtime) until the pty has moved the master's bytes into the
     /// slave's input queue, so the test does not race the kernel's flip buffer.
     async fn wait_until_slave_has_input(master: &PtyLink) {
