@@ -6,4 +6,6 @@
 pub mod apdu;
 pub mod axdr;
 pub mod hdlc;
+pub mod obis;
+pub mod units;
 pub mod wrapper;

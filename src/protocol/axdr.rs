@@ -1,1 +1,0 @@
-//! A-XDR data (IEC 62056-6-2 / Blue Book): bounded, total decoder and encoder.
