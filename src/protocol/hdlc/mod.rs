@@ -1,1 +1,23 @@
 //! IEC 62056-46 HDLC: frames, addresses, HCS/FCS, segmentation and the session state machine.
+//!
+//! Layout, bottom up: [`fcs`] (CRC-16/X.25), [`address`], [`control`], [`frame`] (one frame,
+//! parse/emit), [`params`] (SNRM/UA negotiation), [`llc`] (E6 E6 00 / E6 E7 00), [`deframer`]
+//! (frames out of a byte stream). All of it is pure: bytes and durations in, values out.
+
+pub mod address;
+pub mod control;
+pub mod deframer;
+pub mod fcs;
+pub mod frame;
+pub mod llc;
+pub mod params;
+
+#[cfg(test)]
+pub(crate) mod vectors;
+
+pub use address::{AddressError, AddressSize, HdlcAddress};
+pub use control::Control;
+pub use deframer::{DeframeError, Deframer};
+pub use frame::{Frame, FrameError};
+pub use llc::LlcHeader;
+pub use params::{HdlcParameters, ParamsError};
