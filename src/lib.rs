@@ -7,5 +7,6 @@
 pub mod cli;
 pub mod codes;
 pub mod config;
+pub mod profile;
 pub mod protocol;
 pub mod transport;
