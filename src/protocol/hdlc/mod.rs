@@ -9,8 +9,10 @@ pub mod control;
 pub mod deframer;
 pub mod fcs;
 pub mod frame;
+pub mod frmr;
 pub mod llc;
 pub mod params;
+pub mod session;
 
 #[cfg(test)]
 pub(crate) mod vectors;
@@ -21,3 +23,7 @@ pub use deframer::{DeframeError, Deframer};
 pub use frame::{Frame, FrameError};
 pub use llc::LlcHeader;
 pub use params::{HdlcParameters, ParamsError};
+pub use session::{
+    Action, ClientConfig, ClientState, FailReason, HdlcClient, HdlcServer, ServerConfig,
+    ServerState, SessionError,
+};
