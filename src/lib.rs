@@ -9,4 +9,11 @@ pub mod codes;
 pub mod config;
 pub mod profile;
 pub mod protocol;
+
+// Design: the simulator's source lives in hardware-sim/ (crate `calin-sim`, a thin binary)
+// but is compiled into this library so that `calin-agent demo` runs it in-process; a
+// package cycle (agent -> sim -> agent) is not possible otherwise.
+#[path = "../hardware-sim/src/sim/mod.rs"]
+pub mod sim;
+
 pub mod transport;

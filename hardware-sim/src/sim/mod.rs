@@ -1,0 +1,7 @@
+//! The simulated CalinMeter meter (or a bus of them): scenario, COSEM object model,
+//! scripted changes, injected faults, and serving over PTY and TCP.
+//!
+//! Compiled into the `calin-agent` library as `calin_agent::sim` (so `calin-agent demo`
+//! runs it in-process) and used by the thin `calin-sim` binary. It may use only
+//! `crate::protocol`, `crate::codes`, `crate::profile` and `crate::transport`: never
+//! the agent, the meter client or the CLI, so it cannot share their bugs.
