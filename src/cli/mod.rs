@@ -96,10 +96,13 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_PATH));
         return match Config::load(&path) {
             Ok(c) => {
+                let meters: usize = c.buses.iter().map(|b| b.meters.len()).sum();
                 let _ = writeln!(
                     out,
-                    "{}: OK ({} code override(s), mode {})",
+                    "{}: OK ({} bus(es), {meters} meter(s), profile `{}`, {} code override(s), mode {})",
                     path.display(),
+                    c.buses.len(),
+                    c.profile.name,
                     c.lookup.overrides().len(),
                     c.site.mode
                 );

@@ -4,11 +4,18 @@
 //! Parsing is strict (`deny_unknown_fields`): a typo is an error, never a silently
 //! ignored key. Nothing here opens ports or starts tasks.
 
+mod duration;
 mod error;
+mod fleet;
+mod secret;
 
+pub use duration::HumanDuration;
 pub use error::ConfigError;
+pub use fleet::{BusConfig, BusEndpoint, BusProtocol, MeterConfig, PollPlan};
+pub use secret::Secret;
 
 use crate::codes::{CodeOverride, Lookup, Mode, Overrides, Severity};
+use crate::profile::{Profile, ProfileFile};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use toml::Spanned;
@@ -28,6 +35,106 @@ pub struct Site {
     pub mode: Mode,
 }
 
+/// Where the daemon keeps its state and how it logs.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct AgentSettings {
+    /// Directory of the state database (SQLite, WAL).
+    #[serde(default = "d_state_dir")]
+    pub state_dir: PathBuf,
+    /// Append-only JSON-lines file of alerts (default: `<state_dir>/alerts.jsonl`).
+    #[serde(default)]
+    pub alerts_file: Option<PathBuf>,
+    /// `auto` (journald under systemd, else text), `journald`, `json` or `text`.
+    #[serde(default)]
+    pub log_format: LogFormat,
+    /// A condition still active after this long is raised again as a reminder.
+    #[serde(default = "d_reminder")]
+    pub reminder_interval: HumanDuration,
+    /// Consecutive failed polls before a meter is reported unreachable.
+    #[serde(default = "d_unreachable")]
+    pub unreachable_after: u32,
+}
+
+fn d_state_dir() -> PathBuf {
+    PathBuf::from("/var/lib/calin-agent")
+}
+fn d_reminder() -> HumanDuration {
+    HumanDuration(std::time::Duration::from_secs(24 * 3600))
+}
+fn d_unreachable() -> u32 {
+    3
+}
+
+impl Default for AgentSettings {
+    fn default() -> Self {
+        AgentSettings {
+            state_dir: d_state_dir(),
+            alerts_file: None,
+            log_format: LogFormat::default(),
+            reminder_interval: d_reminder(),
+            unreachable_after: d_unreachable(),
+        }
+    }
+}
+
+/// Log output of the daemon.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Auto,
+    Journald,
+    Json,
+    Text,
+}
+
+/// Limits that keep the disk of a small gateway from filling.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Retention {
+    /// Readings older than this are pruned.
+    #[serde(default = "d_days")]
+    pub readings_max_age: HumanDuration,
+    /// At most this many readings are kept per meter.
+    #[serde(default = "d_per_meter")]
+    pub readings_per_meter: u32,
+    /// At most this many alerts are kept in the store (the JSON-lines file is rotated by logrotate).
+    #[serde(default = "d_alerts")]
+    pub alerts_max: u32,
+}
+
+fn d_days() -> HumanDuration {
+    HumanDuration(std::time::Duration::from_secs(90 * 86400))
+}
+fn d_per_meter() -> u32 {
+    10_000
+}
+fn d_alerts() -> u32 {
+    100_000
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            readings_max_age: d_days(),
+            readings_per_meter: d_per_meter(),
+            alerts_max: d_alerts(),
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProfileSection {
+    /// A profile file replacing the built-in Calin profile.
+    #[serde(default)]
+    file: Option<Spanned<String>>,
+    /// Single entries replacing those of the profile.
+    #[serde(default)]
+    object: Vec<crate::profile::RawObject>,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
@@ -35,6 +142,16 @@ struct RawConfig {
     site: Site,
     #[serde(default)]
     code_override: Vec<RawOverride>,
+    #[serde(default)]
+    agent: AgentSettings,
+    #[serde(default)]
+    poll: Option<Spanned<PollPlan>>,
+    #[serde(default)]
+    retention: Retention,
+    #[serde(default)]
+    profile: RawProfileSection,
+    #[serde(default)]
+    bus: Vec<fleet::RawBus>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -55,6 +172,13 @@ pub struct Config {
     pub site: Site,
     /// The lookup core with the site's overrides applied.
     pub lookup: Lookup,
+    pub agent: AgentSettings,
+    /// Default poll plan (each meter may have its own).
+    pub poll: PollPlan,
+    pub retention: Retention,
+    /// Which COSEM object answers each reading (built-in Calin profile unless replaced).
+    pub profile: Profile,
+    pub buses: Vec<BusConfig>,
 }
 
 impl Default for Config {
@@ -63,6 +187,11 @@ impl Default for Config {
             path: PathBuf::from("<built-in>"),
             site: Site::default(),
             lookup: Lookup::builtin(),
+            agent: AgentSettings::default(),
+            poll: PollPlan::default(),
+            retention: Retention::default(),
+            profile: Profile::calin(),
+            buses: Vec::new(),
         }
     }
 }
@@ -99,11 +228,54 @@ impl Config {
                 )
             })?;
         }
+        let ctx = fleet::Ctx { path, text };
+        let poll = match &raw.poll {
+            Some(p) => {
+                fleet::check_jitter(&ctx, p, "poll.jitter", p.get_ref().jitter)?;
+                *p.get_ref()
+            }
+            None => PollPlan::default(),
+        };
+        let mut profile = match &raw.profile.file {
+            Some(f) => {
+                ProfileFile::load(&resolve(path, f.get_ref()))
+                    .map_err(|e| {
+                        ConfigError::at(
+                            path,
+                            text,
+                            f.span(),
+                            "profile.file",
+                            format!("the profile cannot be used: {e}"),
+                        )
+                    })?
+                    .profile
+            }
+            None => Profile::calin(),
+        };
+        for (i, o) in raw.profile.object.iter().enumerate() {
+            profile.set_object(o.validate(path, text, &format!("profile.object[{i}]"))?);
+        }
+        let buses = fleet::validate_buses(&ctx, raw.bus, raw.site.mode, poll)?;
         Ok(Config {
             path: path.to_owned(),
             site: raw.site,
             lookup: Lookup::with_overrides(overrides),
+            agent: raw.agent,
+            poll,
+            retention: raw.retention,
+            profile,
+            buses,
         })
+    }
+}
+
+/// A path in a config file is relative to the file's directory.
+fn resolve(config: &Path, p: &str) -> PathBuf {
+    let p = Path::new(p);
+    if p.is_absolute() {
+        p.to_owned()
+    } else {
+        config.parent().unwrap_or(Path::new(".")).join(p)
     }
 }
 

@@ -14,6 +14,7 @@ use std::fmt;
 use std::str::FromStr;
 
 pub use load::ProfileFile;
+pub(crate) use load::RawObject;
 
 /// The built-in default Calin profile (the file `config/profiles/calin.toml`).
 pub const CALIN_PROFILE_TOML: &str = include_str!("../../config/profiles/calin.toml");
