@@ -14,7 +14,7 @@ mod length;
 pub(crate) mod reader;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use compact::{CompactArray, TypeDescription};
 pub use datetime::{
@@ -22,6 +22,7 @@ pub use datetime::{
     MONTH_DST_BEGIN, MONTH_DST_END, NOT_SPECIFIED, YEAR_NOT_SPECIFIED,
 };
 pub use error::AxdrError;
+pub(crate) use length::{read_length, read_length_bounded, write_length};
 
 /// Bounds applied while decoding untrusted bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

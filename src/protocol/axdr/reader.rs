@@ -12,8 +12,6 @@ pub(crate) struct Reader<'a> {
     pos: usize,
 }
 
-// Some readers are only used by the APDU decoders, which land in a later commit.
-#[allow(dead_code)]
 impl<'a> Reader<'a> {
     pub(crate) fn new(buf: &'a [u8]) -> Self {
         Reader { buf, pos: 0 }
@@ -31,11 +29,6 @@ impl<'a> Reader<'a> {
 
     pub(crate) fn is_empty(&self) -> bool {
         self.remaining() == 0
-    }
-
-    /// The unconsumed bytes, without consuming them.
-    pub(crate) fn rest(&self) -> &'a [u8] {
-        self.buf.get(self.pos..).unwrap_or(&[])
     }
 
     /// Consume exactly `n` bytes.
@@ -62,24 +55,12 @@ impl<'a> Reader<'a> {
         Ok(self.array::<1>()?[0])
     }
 
-    /// The next byte, without consuming it.
-    pub(crate) fn peek(&self) -> Result<u8, AxdrError> {
-        self.rest().first().copied().ok_or(AxdrError::Truncated {
-            needed: 1,
-            available: 0,
-        })
-    }
-
     pub(crate) fn u16(&mut self) -> Result<u16, AxdrError> {
         Ok(u16::from_be_bytes(self.array()?))
     }
 
     pub(crate) fn u32(&mut self) -> Result<u32, AxdrError> {
         Ok(u32::from_be_bytes(self.array()?))
-    }
-
-    pub(crate) fn u64(&mut self) -> Result<u64, AxdrError> {
-        Ok(u64::from_be_bytes(self.array()?))
     }
 }
 
@@ -102,7 +83,7 @@ mod tests {
         assert_eq!(r.u16(), Ok(0x0203));
         assert!(r.is_empty());
         assert_eq!(
-            r.peek(),
+            r.u8(),
             Err(AxdrError::Truncated {
                 needed: 1,
                 available: 0
