@@ -5,3 +5,10 @@
 //! runs it in-process) and used by the thin `calin-sim` binary. It may use only
 //! `crate::protocol`, `crate::codes`, `crate::profile` and `crate::transport`: never
 //! the agent, the meter client or the CLI, so it cannot share their bugs.
+
+pub mod fault;
+pub mod scenario;
+pub mod time;
+
+pub use fault::{FaultKind, FaultSpec, Trigger};
+pub use scenario::{MeterSpec, RelayState, Scenario, ScenarioError};
