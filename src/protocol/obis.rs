@@ -211,3 +211,10 @@ mod tests {
         }
     }
 }
+
+/// Serialised as its dotted text form, `"1.0.1.8.0.255"`.
+impl serde::Serialize for ObisCode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
