@@ -136,3 +136,57 @@ fn server_inactivity_timeout_disconnects() {
     s.handle_timeout(ms(1000));
     assert_eq!(drain_server(&mut s), vec![Action::Disconnected]);
 }
+
+/// AARE (association accepted), 43 bytes.
+#[rustfmt::skip]
+const AARE: &[u8] = &[
+    0x61, 0x29, 0xA1, 0x09, 0x06, 0x07, 0x60, 0x85, 0x74, 0x05, 0x08, 0x01, 0x01, 0xA2, 0x03,
+    0x02, 0x01, 0x00, 0xA3, 0x05, 0xA1, 0x03, 0x02, 0x01, 0x00, 0xBE, 0x10, 0x04, 0x0E, 0x08,
+    0x00, 0x06, 0x5F, 0x1F, 0x04, 0x00, 0x00, 0x10, 0x1D, 0x04, 0x00, 0x00, 0x07,
+];
+
+#[test]
+fn server_segmented_aare_accepted_by_gurux() {
+    // These exact frames were fed to a gurux-dlms 1.0.203 client (after its SNRM and AARQ):
+    // it answered the first with RR N(R)=1 (RR_GURUX), reassembled both and parsed the AARE.
+    #[rustfmt::skip]
+    let seg1: &[u8] = &[
+        0x7E,
+        0xA8, 0x29,       // format type 3, S=1, length 41
+        0x21,             // destination: client 0x10
+        0x03,             // source: server 1
+        0x30,             // I-frame: N(R)=1, F=1, N(S)=0
+        0xAF, 0x4B,       // HCS
+        0xE6, 0xE7, 0x00, // LLC response header
+        // first 29 bytes of the AARE (32-byte information field)
+        0x61, 0x29, 0xA1, 0x09, 0x06, 0x07, 0x60, 0x85, 0x74, 0x05, 0x08, 0x01, 0x01, 0xA2, 0x03,
+        0x02, 0x01, 0x00, 0xA3, 0x05, 0xA1, 0x03, 0x02, 0x01, 0x00, 0xBE, 0x10, 0x04, 0x0E,
+        0xF1, 0xFE,       // FCS
+        0x7E,
+    ];
+    #[rustfmt::skip]
+    let seg2: &[u8] = &[
+        0x7E,
+        0xA0, 0x17,       // format type 3, S=0 (last), length 23
+        0x21,             // destination: client 0x10
+        0x03,             // source: server 1
+        0x32,             // I-frame: N(R)=1, F=1, N(S)=1
+        0x2D, 0xD0,       // HCS
+        // last 14 bytes of the AARE
+        0x08, 0x00, 0x06, 0x5F, 0x1F, 0x04, 0x00, 0x00, 0x10, 0x1D, 0x04, 0x00, 0x00, 0x07,
+        0xB7, 0x2B,       // FCS
+        0x7E,
+    ];
+    let mut config = ServerConfig::new(server_addr());
+    config.params.max_info_tx = 32;
+    let mut s = HdlcServer::new(config);
+    s.handle_bytes(T0, SNRM_GURUX);
+    drain_server(&mut s);
+    s.handle_bytes(T0, I_AARQ_GURUX);
+    drain_server(&mut s);
+    s.send_apdu(T0, AARE).unwrap();
+    assert_eq!(sends(&drain_server(&mut s)), vec![seg1.to_vec()]);
+    s.handle_bytes(T0, RR_GURUX);
+    assert_eq!(sends(&drain_server(&mut s)), vec![seg2.to_vec()]);
+    assert_eq!(s.state(), ServerState::Idle);
+}
