@@ -48,18 +48,17 @@ pub struct WrapperHeader {
 impl WrapperHeader {
     /// Read a header from the start of `bytes`; `Ok(None)` until eight bytes are there.
     pub fn parse(bytes: &[u8]) -> Result<Option<Self>, WrapperError> {
-        let Some(head) = bytes.first_chunk::<HEADER_LEN>() else {
+        let Some(&[v0, v1, s0, s1, d0, d1, l0, l1]) = bytes.first_chunk::<HEADER_LEN>() else {
             return Ok(None);
         };
-        let word = |i: usize| u16::from_be_bytes([head[i], head[i + 1]]);
-        let version = word(0);
+        let version = u16::from_be_bytes([v0, v1]);
         if version != WRAPPER_VERSION {
             return Err(WrapperError::BadVersion(version));
         }
         Ok(Some(WrapperHeader {
-            source: word(2),
-            destination: word(4),
-            length: word(6),
+            source: u16::from_be_bytes([s0, s1]),
+            destination: u16::from_be_bytes([d0, d1]),
+            length: u16::from_be_bytes([l0, l1]),
         }))
     }
 
