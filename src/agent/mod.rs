@@ -11,9 +11,11 @@ pub mod reading;
 mod rfc3339;
 mod serde_codes;
 pub mod state;
+pub mod store;
 
 pub use alerts::{Alert, AlertDetail, AlertId, AlertKind, Previous, Subject};
 pub use engine::{AlertEngine, AlertPolicy, Evaluation};
 pub use reading::{Counter, MeterId, MeterReading, PollOutcome, ReadingValue};
 pub use rfc3339::format_unix_ms;
 pub use state::{ActiveCondition, MeterState};
+pub use store::{CommitHook, Cycle, Recorded, Retention, Store, StoreConfig, StoreError};
