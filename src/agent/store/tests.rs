@@ -462,3 +462,30 @@ fn the_alert_file_rotates_and_keeps_every_alert_once() {
         3
     );
 }
+
+#[test]
+fn failed_polls_are_kept_as_readings_and_a_mismatched_cycle_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(StoreConfig::in_dir(dir.path())).unwrap();
+    let m = MeterId::new("A1");
+    let failed = PollOutcome::Unreachable {
+        meter: m.clone(),
+        at: T0,
+        reason: "timeout".into(),
+    };
+    assert!(cycle(&mut store, &failed, T0).is_empty());
+    assert_eq!(store.readings(&m, 0, 10).unwrap(), vec![failed]);
+    assert_eq!(
+        store.last_state(&m).unwrap().unwrap().consecutive_failures,
+        1
+    );
+
+    let lookup = Lookup::builtin();
+    let engine = AlertEngine::new(&lookup, AlertPolicy::default());
+    let ev = engine.evaluate(None, &reading("B2", T0, 1005, 0), T0);
+    let err = store
+        .record(&reading("A1", T0, 1005, 0), &ev, T0)
+        .unwrap_err();
+    assert!(matches!(err, StoreError::MeterMismatch { .. }), "{err}");
+    assert_eq!(store.alert_count().unwrap(), 0);
+}
