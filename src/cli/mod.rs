@@ -69,7 +69,7 @@ pub enum Command {
     /// Decode a captured HDLC frame, wrapper frame or bare APDU, layer by layer.
     Frame {
         /// The bytes as hex (`7E A0 07 ...`, `7ea007...`, `0x7E,0xA0`); several arguments are joined.
-        #[arg(required = true, allow_hyphen_values = true)]
+        #[arg(required = true)]
         hex: Vec<String>,
         /// Print the layers as one JSON object.
         #[arg(long)]
