@@ -5,5 +5,6 @@
 
 pub mod apdu;
 pub mod axdr;
+pub mod dlt645;
 pub mod hdlc;
 pub mod wrapper;
