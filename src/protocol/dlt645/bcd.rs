@@ -296,6 +296,20 @@ impl MeterDateTime {
     }
 }
 
+impl fmt::Display for MeterDate {
+    /// ISO 8601, years as 20YY: `2024-03-15`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "20{:02}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
+impl fmt::Display for MeterTime {
+    /// `08:30:00`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:02}:{:02}:{:02}", self.hour, self.minute, self.second)
+    }
+}
+
 impl fmt::Display for MeterDateTime {
     /// ISO 8601 without zone, years as 20YY: `2024-03-15T08:30:00`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -61,6 +61,9 @@ impl Deframer {
             let Some(candidate) = self.buf.get(..total) else {
                 // Still incomplete. If this start was spurious, a real frame may already sit
                 // whole further on; take it rather than wait for bytes that may never come.
+                // Design: the risk is a frame-shaped run inside a long frame's data. It needs
+                // a 16 on the wire (plain 0xE3, never BCD) where a checksum also matches, so
+                // we take that risk over a reply timeout after every noise burst.
                 return Ok(self.take_later_frame());
             };
             return match Frame::parse(candidate) {

@@ -201,9 +201,8 @@ impl Frame {
         Ok(needed)
     }
 
-    /// The frame's bytes, no preamble. Panics never: data over 255 bytes gives an empty
-    /// vector only if the caller broke [`Frame::new`]'s bound by hand; use [`Frame::emit`]
-    /// to see the error.
+    /// The frame's bytes, no preamble. Empty if `data` exceeds 255 bytes (possible only by
+    /// building the struct by hand past [`Frame::new`]); [`Frame::emit`] says why.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = vec![0u8; self.buffer_len()];
         match self.emit(&mut out) {

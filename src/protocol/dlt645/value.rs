@@ -50,6 +50,23 @@ pub enum Value {
     Status(StatusWord),
 }
 
+impl std::fmt::Display for Value {
+    /// For people: `9580.15`, `2024-03-15`, `08:30:00`, `none` for an empty event record.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Value::Number(d) => write!(f, "{d}"),
+            Value::Date(d) => write!(f, "{d}"),
+            Value::Time(t) => write!(f, "{t}"),
+            Value::DateTime(t) | Value::EventTime(Some(t)) => write!(f, "{t}"),
+            Value::EventTime(None) => f.write_str("none"),
+            Value::Address(a) => write!(f, "{a}"),
+            Value::CreditRelay(c) => write!(f, "credit {} relay {:?}", c.credit, c.relay),
+            Value::RunningStatus(r) => write!(f, "status {}", r.operating_status()),
+            Value::Status(s) => write!(f, "status word {:#06x}", s.0),
+        }
+    }
+}
+
 /// Why data does not decode as (or a value does not encode to) a format.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ValueError {

@@ -267,3 +267,16 @@ fn every_catalogue_format_round_trips_a_sample() {
         assert_eq!(e.format.encode(&v).unwrap(), sample, "{}", e.di);
     }
 }
+
+#[test]
+fn values_display_for_people() {
+    let d = MeterDate::decode(&[0x05, 0x15, 0x03, 0x24]).unwrap();
+    assert_eq!(Value::Date(d).to_string(), "2024-03-15");
+    let t = MeterTime::decode(&[0x00, 0x30, 0x08]).unwrap();
+    assert_eq!(Value::Time(t).to_string(), "08:30:00");
+    assert_eq!(Value::EventTime(None).to_string(), "none");
+    assert_eq!(Value::Number(Decimal::new(7, 0)).to_string(), "7");
+    assert_eq!(Value::Number(Decimal::new(-5, 3)).to_string(), "-0.005");
+    let r = RunningStatus { sub_code: 8 };
+    assert_eq!(Value::RunningStatus(r).to_string(), "status 1008");
+}
