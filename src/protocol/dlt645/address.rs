@@ -6,12 +6,12 @@
 
 use std::fmt;
 
-/// Wildcard byte: matches any value in that position. DL/T 645-2007 4.2 (address field).
+/// Wildcard byte: matches any value in that position. DL/T 645-2007, frame format: address field.
 pub const WILDCARD_BYTE: u8 = 0xAA;
 /// Broadcast byte: `99 99 99 99 99 99` addresses every meter (broadcast time only).
-/// DL/T 645-2007 4.2.
+/// DL/T 645-2007, frame format: address field.
 pub const BROADCAST_BYTE: u8 = 0x99;
-/// Number of address bytes. DL/T 645-2007 4.2.
+/// Number of address bytes. DL/T 645-2007, frame format: address field.
 pub const ADDRESS_LEN: usize = 6;
 
 /// Why a string is not a meter address.

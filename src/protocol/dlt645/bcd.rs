@@ -1,9 +1,9 @@
 //! BCD numbers with a fixed number of decimals, and BCD dates and times.
 //!
-//! All fields are least significant byte first on the wire (DL/T 645-2007 4.5 and appendix
-//! A): `XXXXXX.XX` in four bytes `[0x15, 0x80, 0x95, 0x00]` is 9580.15. For the 2007 signed
+//! All fields are least significant byte first on the wire (DL/T 645-2007 data field rules
+//! and appendix A): `XXXXXX.XX` in four bytes `[0x15, 0x80, 0x95, 0x00]` is 9580.15. For the 2007 signed
 //! quantities (instantaneous power, power factor) the top bit of the most significant byte
-//! is the sign (DL/T 645-2007 A.5 note: "最高位表示方向"). Values are exact: an integer
+//! is the sign (DL/T 645-2007 appendix A, variables: "最高位表示方向"). Values are exact: an integer
 //! of digits and a scale, never a float.
 //!
 //! Contract: decoding never panics; a nibble above 9 is [`BcdError::InvalidDigit`] saying
@@ -180,7 +180,7 @@ pub struct MeterDate {
     pub year: u8,
     pub month: u8,
     pub day: u8,
-    /// 0 = Sunday .. 6 = Saturday. DL/T 645-2007 A.5.
+    /// 0 = Sunday .. 6 = Saturday. DL/T 645-2007 appendix A, parameters.
     pub weekday: u8,
 }
 

@@ -1,8 +1,8 @@
 //! The data-identifier catalogue: which identifier answers which CalinMeter short code, in
 //! which format and unit, and where we know it from.
 //!
-//! Standard identifiers come from DL/T 645-2007 appendix A (A.1 energy, A.3 events, A.4
-//! variables, A.5 parameters) and DL/T 645-1997 appendix B. We read the event numbering
+//! Standard identifiers come from the data-identifier tables of DL/T 645-2007 (energy,
+//! events, variables, parameters) and DL/T 645-1997. We read the event numbering
 //! (`03 11 ..`, `03 30 0D ..`, `13 ..`, `19 ..`, `1C ..`, `1D ..`) from public meter and
 //! concentrator code that implements the standard, since the standard's text is not public;
 //! where that code left a doubt the entry says [`Confidence::Unsure`] and why. Calin vendor

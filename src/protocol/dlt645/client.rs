@@ -26,7 +26,7 @@ pub struct ExchangeConfig {
     pub version: Version,
     /// Times each request frame is sent before giving up (at least 1).
     pub max_attempts: u8,
-    /// How long to wait for each reply. DL/T 645-2007 5.2 allows the meter 20..500 ms to
+    /// How long to wait for each reply. DL/T 645-2007 (transmission rules) allows the meter 20..500 ms to
     /// start answering; add the frame's transmission time at the line's baud rate.
     pub reply_timeout: Duration,
     /// Send the `FE FE FE FE` wake-up preamble before each request.
@@ -173,7 +173,7 @@ impl Exchange {
     }
 
     /// Read the address of the lone meter on the line (2007 only: command 0x13 to
-    /// `AA AA AA AA AA AA`). DL/T 645-2007 7.3.
+    /// `AA AA AA AA AA AA`). DL/T 645-2007, read communication address.
     pub fn read_address(cfg: ExchangeConfig) -> Result<Self, ExchangeError> {
         if cfg.version != Version::V2007 {
             return Err(ExchangeError::NoReadAddress(cfg.version));

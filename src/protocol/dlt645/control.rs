@@ -6,16 +6,16 @@
 //! bit 5  D5  1 = more data follows in a follow-up frame
 //! bit 4..0   function code (edition-dependent)
 //! ```
-//! DL/T 645-2007 4.3 and DL/T 645-1997 4.3. What a function code means depends on the
+//! DL/T 645-2007 and 1997, frame format: control code. What a function code means depends on the
 //! edition; [`Function::decode`] takes it as an input and never fails.
 
-/// Direction bit (D7). DL/T 645-2007 4.3.
+/// Direction bit (D7). DL/T 645-2007, control code.
 pub const DIRECTION_BIT: u8 = 0x80;
-/// Abnormal-reply bit (D6). DL/T 645-2007 4.3.
+/// Abnormal-reply bit (D6). DL/T 645-2007, control code.
 pub const ABNORMAL_BIT: u8 = 0x40;
-/// Follow-up bit (D5): more data follows. DL/T 645-2007 4.3.
+/// Follow-up bit (D5): more data follows. DL/T 645-2007, control code.
 pub const FOLLOW_UP_BIT: u8 = 0x20;
-/// Function code bits (D4..D0). DL/T 645-2007 4.3.
+/// Function code bits (D4..D0). DL/T 645-2007, control code.
 pub const FUNCTION_MASK: u8 = 0x1F;
 
 use super::di::Version;
@@ -110,7 +110,7 @@ pub enum Function {
     Unknown(u8),
 }
 
-/// (2007 code, 1997 code) per function. DL/T 645-2007 table 4.3; DL/T 645-1997 table 4.3.
+/// (2007 code, 1997 code) per function: the control code tables of both editions.
 const CODES: &[(Function, Option<u8>, Option<u8>)] = &[
     (Function::BroadcastTime, Some(0x08), Some(0x08)),
     (Function::ReadData, Some(0x11), Some(0x01)),

@@ -1,7 +1,8 @@
 //! The error byte of an abnormal reply (D6 set): a meter's refusal, as a value.
 //!
 //! Every bit names one reason; the meaning of a bit depends on the edition.
-//! DL/T 645-2007 table 4.8 ("错误信息字 SERR"); DL/T 645-1997 4.8.
+//! DL/T 645-2007 and 1997, abnormal reply: error information word ("错误信息字 SERR").
+//! Clause numbers are left out: we worked from implementations, not the standard's text.
 //! A refusal is not a transport failure: the exchange completed, the meter said no.
 
 use super::di::Version;

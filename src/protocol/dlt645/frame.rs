@@ -4,8 +4,8 @@
 //! [FE..] 68 | A0..A5 | 68 | C | L | DATA (L bytes, +0x33 each) | CS | 16
 //! ```
 //! CS is the sum modulo 256 of every byte from the first 68 to the end of the data
-//! (DL/T 645-2007 4.6). [`Frame::data`] holds the data with the +0x33 offset removed
-//! (DL/T 645-2007 4.5): what the standard calls the data field's value.
+//! (DL/T 645-2007, frame format: checksum). [`Frame::data`] holds the data with the +0x33 offset removed
+//! (DL/T 645-2007, frame format: data field): what the standard calls the data field's value.
 //!
 //! Contract: [`Frame::parse`] never panics, checks both start bytes, the length, the
 //! checksum and the end byte; [`Frame::emit`] never panics and writes [`Frame::buffer_len`]
@@ -14,22 +14,22 @@
 use super::address::{Address, ADDRESS_LEN};
 use super::control::Control;
 
-/// Frame start byte, twice. DL/T 645-2007 4.1.
+/// Frame start byte, twice. DL/T 645-2007, frame format.
 pub const START: u8 = 0x68;
-/// Frame end byte. DL/T 645-2007 4.1.
+/// Frame end byte. DL/T 645-2007, frame format.
 pub const END: u8 = 0x16;
-/// Wake-up byte sent before a frame (usually four of them). DL/T 645-2007 5.1 (preamble).
+/// Wake-up byte sent before a frame (usually four of them). DL/T 645-2007, transmission rules: preamble.
 pub const PREAMBLE_BYTE: u8 = 0xFE;
 /// The customary four-byte wake-up preamble.
 pub const PREAMBLE: [u8; 4] = [PREAMBLE_BYTE; 4];
-/// Offset added to every data byte on the wire. DL/T 645-2007 4.5.
+/// Offset added to every data byte on the wire. DL/T 645-2007, frame format: data field.
 pub const DATA_OFFSET: u8 = 0x33;
 /// `68 A0..A5 68 C L`.
 pub const HEADER_LEN: usize = 2 + ADDRESS_LEN + 2;
 /// `CS 16`.
 pub const TRAILER_LEN: usize = 2;
 /// L is one byte. (2007 limits read data to 200 bytes and write data to 50; we accept the
-/// byte's full range on receive and let the message layer judge.) DL/T 645-2007 4.4.
+/// byte's full range on receive and let the message layer judge.) DL/T 645-2007, frame format: length.
 pub const MAX_DATA_LEN: usize = 255;
 /// The longest frame on the wire, preamble excluded.
 pub const MAX_FRAME_LEN: usize = HEADER_LEN + MAX_DATA_LEN + TRAILER_LEN;
@@ -75,7 +75,7 @@ pub(crate) struct Header {
     pub frame_len: usize,
 }
 
-/// Sum modulo 256 of `bytes`. DL/T 645-2007 4.6.
+/// Sum modulo 256 of `bytes`. DL/T 645-2007, frame format: checksum.
 pub fn checksum(bytes: &[u8]) -> u8 {
     bytes.iter().fold(0u8, |acc, b| acc.wrapping_add(*b))
 }

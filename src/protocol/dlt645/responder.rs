@@ -41,7 +41,7 @@ pub enum Response {
 pub enum NoReply {
     /// Addressed to another meter.
     NotForUs(Address),
-    /// Broadcast (time synchronisation): never answered. DL/T 645-2007 7.5.
+    /// Broadcast (time synchronisation): never answered. DL/T 645-2007, broadcast time.
     Broadcast,
     /// A reply frame, not a request (another meter, or an echo).
     NotARequest,
@@ -71,7 +71,7 @@ pub struct Responder {
 
 impl Responder {
     /// Default data bytes per reply frame: 2007 caps a read reply's data field at 200 bytes
-    /// (DL/T 645-2007 7.1); minus four identifier bytes and one sequence byte.
+    /// (DL/T 645-2007, read data); minus four identifier bytes and one sequence byte.
     pub const DEFAULT_MAX_CHUNK: usize = 195;
 
     pub fn new(address: Address, version: Version) -> Self {

@@ -11,8 +11,8 @@
 //! broadcast time  ss mm hh DD MM YY, address 99..99, never answered
 //! abnormal reply  one error byte (see error_word.rs)
 //! ```
-//! DL/T 645-2007 clauses 7.1 (read data), 7.2 (read follow-up), 7.3 (read address),
-//! 7.4 (write), 7.5 (broadcast time); DL/T 645-1997 clause 5.
+//! DL/T 645-2007 application layer (read data, read follow-up data, read communication
+//! address, write data, broadcast time) and the matching DL/T 645-1997 commands.
 //!
 //! Contract: [`Request::decode`] and [`Reply::decode`] never panic; `encode` builds a frame
 //! whose data fits the one-byte length or says why not.
