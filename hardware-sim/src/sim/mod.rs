@@ -6,6 +6,7 @@
 //! `crate::protocol`, `crate::codes`, `crate::profile` and `crate::transport`: never
 //! the agent, the meter client or the CLI, so it cannot share their bugs.
 
+pub mod cosem;
 pub mod fault;
 pub mod scenario;
 pub mod time;

@@ -114,12 +114,7 @@ pub(super) fn clock_get(attr: i8, now: LocalTime) -> Result<Data, Refusal> {
 
 fn limiter_get(l: &Limiter, attr: i8) -> Result<Data, Refusal> {
     let (class_id, obis, index) = l.monitored;
-    let no_script = || {
-        Data::Structure(vec![
-            Data::OctetString(vec![0; 6]),
-            Data::LongUnsigned(0),
-        ])
-    };
+    let no_script = || Data::Structure(vec![Data::OctetString(vec![0; 6]), Data::LongUnsigned(0)]);
     Ok(match attr {
         2 => Data::Structure(vec![
             Data::LongUnsigned(class_id),
@@ -197,9 +192,27 @@ pub(super) fn put(object: &mut CosemObject, attr: i8, value: Data) -> Result<(),
         (CosemObject::Data(v), 2)
         | (CosemObject::Register { value: v, .. }, 2)
         | (CosemObject::ExtendedRegister { value: v, .. }, 2)
-        | (CosemObject::Limiter(Limiter { threshold_active: v, .. }), 3)
-        | (CosemObject::Limiter(Limiter { threshold_normal: v, .. }), 4)
-        | (CosemObject::Limiter(Limiter { threshold_emergency: v, .. }), 5) => {
+        | (
+            CosemObject::Limiter(Limiter {
+                threshold_active: v,
+                ..
+            }),
+            3,
+        )
+        | (
+            CosemObject::Limiter(Limiter {
+                threshold_normal: v,
+                ..
+            }),
+            4,
+        )
+        | (
+            CosemObject::Limiter(Limiter {
+                threshold_emergency: v,
+                ..
+            }),
+            5,
+        ) => {
             *v = value;
             Ok(())
         }

@@ -273,9 +273,7 @@ impl ObjectStore {
             CosemObject::ProfileGeneric(pg) => pg.get(attr, selection),
             _ if selection.is_some() => Err(Refusal::SelectionUnsupported),
             CosemObject::AssociationLn => association::get(self, attr, cx),
-            CosemObject::Clock { .. } => {
-                classes::clock_get(attr, self.clock_time(cx.base_time))
-            }
+            CosemObject::Clock { .. } => classes::clock_get(attr, self.clock_time(cx.base_time)),
             other => classes::get(other, attr),
         }
     }

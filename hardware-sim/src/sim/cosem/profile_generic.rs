@@ -64,7 +64,9 @@ impl ProfileGeneric {
     /// Append a row, dropping the oldest when full (sort_method FIFO).
     pub fn push(&mut self, row: Vec<Data>) {
         self.buffer.push(row);
-        let max = usize::try_from(self.max_entries).unwrap_or(usize::MAX).max(1);
+        let max = usize::try_from(self.max_entries)
+            .unwrap_or(usize::MAX)
+            .max(1);
         if self.buffer.len() > max {
             let excess = self.buffer.len() - max;
             self.buffer.drain(..excess);
@@ -78,7 +80,12 @@ impl ProfileGeneric {
         let count = |n: usize| Data::DoubleLongUnsigned(u32::try_from(n).unwrap_or(u32::MAX));
         Ok(match attr {
             2 => self.buffer(selection)?,
-            3 => Data::Array(self.capture_objects.iter().map(CaptureDef::to_data).collect()),
+            3 => Data::Array(
+                self.capture_objects
+                    .iter()
+                    .map(CaptureDef::to_data)
+                    .collect(),
+            ),
             4 => Data::DoubleLongUnsigned(self.capture_period),
             // sort_method: 1 = fifo.
             5 => Data::Enum(1),
