@@ -8,6 +8,7 @@
 
 pub mod cosem;
 pub mod fault;
+pub mod meter;
 pub mod scenario;
 pub mod time;
 

@@ -148,6 +148,26 @@ impl IntType {
             })
     }
 
+    /// The smallest and largest values of the type (within `i64`).
+    pub fn bounds(self) -> (i64, i64) {
+        match self {
+            IntType::Integer => (i8::MIN.into(), i8::MAX.into()),
+            IntType::Long => (i16::MIN.into(), i16::MAX.into()),
+            IntType::DoubleLong => (i32::MIN.into(), i32::MAX.into()),
+            IntType::Long64 => (i64::MIN, i64::MAX),
+            IntType::Long64Unsigned => (0, i64::MAX),
+            IntType::Unsigned => (0, u8::MAX.into()),
+            IntType::LongUnsigned => (0, u16::MAX.into()),
+            IntType::DoubleLongUnsigned => (0, u32::MAX.into()),
+        }
+    }
+
+    /// `v` clamped into the type.
+    pub fn saturate(self, v: i64) -> Data {
+        let (lo, hi) = self.bounds();
+        self.to_data(v.clamp(lo, hi)).unwrap_or(Data::NullData)
+    }
+
     /// `v` as this type; `None` when it does not fit.
     pub fn to_data(self, v: i64) -> Option<Data> {
         Some(match self {
