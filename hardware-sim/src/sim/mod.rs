@@ -7,6 +7,7 @@
 //! the agent, the meter client or the CLI, so it cannot share their bugs.
 
 pub mod cosem;
+pub mod dlms;
 pub mod fault;
 pub mod meter;
 pub mod scenario;
