@@ -151,7 +151,9 @@ fn requests_outside_an_association_get_an_exception() {
 fn password_rules_for_operators() {
     let mut m = meter_with("password = \"12345678\"\n");
     let mut a = Association::new(1);
-    let cases: &[(u16, Option<&[u8]>, Option<AcseServiceUserDiagnostic>)] = &[
+    // (client SAP, password, expected rejection)
+    type Case<'a> = (u16, Option<&'a [u8]>, Option<AcseServiceUserDiagnostic>);
+    let cases: &[Case<'_>] = &[
         (1, Some(b"12345678"), None),
         (
             1,
