@@ -14,7 +14,7 @@ use crate::protocol::hdlc::frmr::{FrameReject, FRMR_W_INVALID_CONTROL};
 use crate::protocol::hdlc::{Control, Frame, HdlcAddress};
 
 /// What goes wrong.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FaultKind {
     /// The response leaves this much later.
     Delay(Duration),

@@ -9,8 +9,10 @@
 pub mod cosem;
 pub mod dlms;
 pub mod fault;
+pub mod fleet;
 pub mod meter;
 pub mod scenario;
+pub mod station;
 pub mod time;
 
 pub use fault::{FaultKind, FaultSpec, Trigger};
