@@ -6,13 +6,16 @@
 //! `crate::protocol`, `crate::codes`, `crate::profile` and `crate::transport`: never
 //! the agent, the meter client or the CLI, so it cannot share their bugs.
 
+pub mod cli;
 pub mod cosem;
 pub mod dlms;
 pub mod fault;
 pub mod fleet;
 pub mod meter;
 pub mod scenario;
+pub mod serve;
 pub mod station;
+pub mod testkit;
 pub mod time;
 
 pub use fault::{FaultKind, FaultSpec, Trigger};
