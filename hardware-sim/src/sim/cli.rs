@@ -32,10 +32,10 @@ pub struct Args {
     #[arg(long)]
     pub pty: bool,
     /// Speak the IEC 62056-47 wrapper on TCP instead of HDLC (one meter per connection).
-    #[arg(long, requires = "tcp")]
+    #[arg(long)]
     pub wrapper: bool,
     /// With --wrapper: the meter behind the port, by name or serial (default: the first).
-    #[arg(long, value_name = "METER", requires = "wrapper")]
+    #[arg(long, value_name = "METER")]
     pub meter: Option<String>,
     /// Scenario file (default: the built-in single demo meter, config/scenarios/single.toml).
     #[arg(long, value_name = "FILE")]
@@ -97,8 +97,25 @@ pub async fn run(
         }
         return Ok(());
     }
+    // Design: checked here rather than by clap's `requires`, which does not hold for these
+    // flags next to the --tcp/--pty conflict.
+    if args.wrapper && args.tcp.is_none() {
+        return Err(Failure::new(
+            EX_USAGE,
+            "--wrapper needs --tcp (the wrapper is for TCP)",
+        ));
+    }
+    if args.meter.is_some() && !args.wrapper {
+        return Err(Failure::new(
+            EX_USAGE,
+            "--meter needs --wrapper (HDLC serves every meter)",
+        ));
+    }
     if !(args.time_scale.is_finite() && args.time_scale > 0.0) {
-        return Err(Failure::new(EX_USAGE, "--time-scale must be a positive number"));
+        return Err(Failure::new(
+            EX_USAGE,
+            "--time-scale must be a positive number",
+        ));
     }
     let scenario = load(args.scenario.as_ref())?;
     let framing = match (&args.meter, args.wrapper) {
@@ -106,7 +123,10 @@ pub async fn run(
         (None, true) => Framing::Wrapper { meter: 0 },
         (Some(name), true) => Framing::Wrapper {
             meter: scenario.meter_index(name).ok_or_else(|| {
-                Failure::new(EX_USAGE, format!("--meter {name}: no meter with that name or serial"))
+                Failure::new(
+                    EX_USAGE,
+                    format!("--meter {name}: no meter with that name or serial"),
+                )
             })?,
         },
     };
@@ -115,7 +135,8 @@ pub async fn run(
         baud: args.baud,
         ..SimOptions::default()
     };
-    let sim = Simulator::new(scenario, options).map_err(|e| Failure::new(EX_CONFIG, e.to_string()))?;
+    let sim =
+        Simulator::new(scenario, options).map_err(|e| Failure::new(EX_CONFIG, e.to_string()))?;
     let unavailable = |e: super::serve::SimError| Failure::new(EX_UNAVAILABLE, e.to_string());
     match args.tcp {
         Some(addr) => {

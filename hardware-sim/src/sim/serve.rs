@@ -148,10 +148,12 @@ impl Simulator {
         framing: Framing,
     ) -> Result<(SocketAddr, JoinHandle<()>), SimError> {
         self.check_framing(framing)?;
-        let listener = TcpListener::bind(addr).await.map_err(|source| SimError::Io {
-            context: format!("cannot listen on {addr}"),
-            source,
-        })?;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| SimError::Io {
+                context: format!("cannot listen on {addr}"),
+                source,
+            })?;
         let local = listener.local_addr().map_err(|source| SimError::Io {
             context: format!("cannot read the address bound for {addr}"),
             source,
@@ -227,6 +229,7 @@ impl Simulator {
             source,
         };
         let mut station = Station::new(&shared.fleet(), framing);
+        let char_time = shared.baud.map(|b| LineSettings::new_8n1(b).char_time());
         let mut shutdown = shared.shutdown.subscribe();
         let mut queue: VecDeque<(Instant, Vec<u8>)> = VecDeque::new();
         let mut buf = vec![0u8; READ_CHUNK];
@@ -240,7 +243,7 @@ impl Simulator {
                 _ = stopped(&mut shutdown) => break Ok(()),
                 _ = sleep_until(next_write), if next_write.is_some() => {
                     if let Some((_, bytes)) = queue.pop_front() {
-                        if let Err(e) = write_frame(&mut link, &bytes).await {
+                        if let Err(e) = write_frame(&mut link, &bytes, char_time).await {
                             break Err(io_err(e));
                         }
                     }
@@ -298,7 +301,20 @@ async fn sleep_until(at: Option<Instant>) {
     }
 }
 
-async fn write_frame<L: Link>(link: &mut L, bytes: &[u8]) -> io::Result<()> {
+/// Write one frame and wait until it has left (a paced link returns from `flush` then).
+///
+/// Design: `PacedLink` hands byte k over when the k bytes before it have had their wire
+/// time, i.e. at the start of its own slot. A UART delivers a byte when its stop bit has
+/// arrived, one character time later; waiting one character before each frame gives the
+/// reader that timing, so N bytes arrive N character times after the meter starts.
+async fn write_frame<L: Link>(
+    link: &mut L,
+    bytes: &[u8],
+    char_time: Option<Duration>,
+) -> io::Result<()> {
+    if let Some(c) = char_time {
+        tokio::time::sleep(c).await;
+    }
     link.write_all(bytes).await?;
     link.flush().await
 }

@@ -13,13 +13,12 @@ use tokio::time::Instant;
 
 use crate::protocol::apdu::{
     Aare, Aarq, Apdu, ApduError, AttributeDescriptor, DataAccessResult, DataBlockResult,
-    GetDataResult, GetRequest, GetResponse, InitiateRequest, InvokeIdAndPriority,
-    SelectiveAccess,
+    GetDataResult, GetRequest, GetResponse, InitiateRequest, InvokeIdAndPriority, SelectiveAccess,
 };
 use crate::protocol::axdr::{Data, Limits};
 use crate::protocol::hdlc::{
-    Action, AddressError, ClientConfig, DeframeError, Deframer, FailReason, Frame, HdlcAddress, HdlcClient,
-    HdlcParameters, SessionError,
+    Action, AddressError, ClientConfig, DeframeError, Deframer, FailReason, Frame, HdlcAddress,
+    HdlcClient, HdlcParameters, SessionError,
 };
 use crate::protocol::obis::ObisCode;
 use crate::protocol::wrapper::{WrapperDecoder, WrapperFrame, MAX_APDU_LEN};
@@ -95,6 +94,11 @@ impl<L: Link> RawClient<L> {
         &mut self.link
     }
 
+    /// The link back, e.g. to talk to another meter on the same line.
+    pub fn into_link(self) -> L {
+        self.link
+    }
+
     fn now(&self) -> Duration {
         Instant::now().saturating_duration_since(self.origin)
     }
@@ -130,7 +134,11 @@ impl<L: Link> RawClient<L> {
     }
 
     /// AARQ (LN, no ciphering; LLS with `password`) → AARE.
-    pub async fn associate(&mut self, password: Option<&[u8]>, max_pdu: u16) -> Result<Aare, RawError> {
+    pub async fn associate(
+        &mut self,
+        password: Option<&[u8]>,
+        max_pdu: u16,
+    ) -> Result<Aare, RawError> {
         let aarq = Aarq::logical_name(password, InitiateRequest::new(max_pdu));
         match self.request(&Apdu::Aarq(aarq)).await? {
             Apdu::Aare(aare) => Ok(aare),
@@ -299,7 +307,11 @@ impl<L: Link> WrapperClient<L> {
 
     /// One APDU out; the next wrapper frame back (any wPorts), or `None` if the link
     /// stays quiet for `wait`.
-    pub async fn exchange(&mut self, apdu: &Apdu, wait: Duration) -> Result<Option<WrapperFrame>, RawError> {
+    pub async fn exchange(
+        &mut self,
+        apdu: &Apdu,
+        wait: Duration,
+    ) -> Result<Option<WrapperFrame>, RawError> {
         let frame = WrapperFrame::new(self.client, self.server, apdu.to_bytes())
             .to_bytes()
             .map_err(|e| RawError::Unexpected(e.to_string()))?;
