@@ -7,6 +7,7 @@ mod alerts;
 mod codes_table;
 mod decode;
 mod frame;
+pub mod logging;
 
 use crate::codes::Mode;
 use crate::config::{Config, ConfigError, DEFAULT_CONFIG_PATH};
