@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod codes;
 pub mod config;
+pub mod meter;
 pub mod profile;
 pub mod protocol;
 

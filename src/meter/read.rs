@@ -1,0 +1,1 @@
+//! Reading by profile (in progress).

@@ -1,0 +1,1 @@
+//! Decoded trace lines (in progress).
