@@ -4,6 +4,7 @@
 //! `cli -> agent -> meter -> transport -> protocol`, and `agent -> codes`.
 //! `protocol` and `codes` are pure: no tokio, no clock, no I/O.
 
+pub mod agent;
 pub mod cli;
 pub mod codes;
 pub mod config;

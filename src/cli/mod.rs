@@ -5,6 +5,7 @@
 
 mod codes_table;
 mod decode;
+mod frame;
 
 use crate::codes::Mode;
 use crate::config::{Config, ConfigError, DEFAULT_CONFIG_PATH};
@@ -65,6 +66,15 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Decode a captured HDLC frame, wrapper frame or bare APDU, layer by layer.
+    Frame {
+        /// The bytes as hex (`7E A0 07 ...`, `7ea007...`, `0x7E,0xA0`); several arguments are joined.
+        #[arg(required = true)]
+        hex: Vec<String>,
+        /// Print the layers as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
     /// Validate a config file without polling; exit 78 when it is bad.
     CheckConfig {
         /// The file to check (default: the global --config, then /etc/calin-agent/agent.toml).
@@ -114,6 +124,9 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             }
         };
     }
+    if let Command::Frame { hex, json } = &cli.command {
+        return frame::run(hex, *json, out, err);
+    }
     let config = match load_config(cli.config.as_ref()) {
         Ok(c) => c,
         Err(e) => {
@@ -130,6 +143,6 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             let mode = mode.unwrap_or(config.site.mode);
             codes_table::run(&config.lookup, mode, json, out)
         }
-        Command::CheckConfig { .. } => exit::SOFTWARE,
+        Command::CheckConfig { .. } | Command::Frame { .. } => exit::SOFTWARE,
     }
 }

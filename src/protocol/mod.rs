@@ -3,6 +3,7 @@
 //! Nothing here may use tokio, the clock or any I/O. Every parser takes untrusted
 //! bytes: it returns a typed error, never panics, and never allocates without a bound.
 
+pub mod analyse;
 pub mod apdu;
 pub mod axdr;
 pub mod hdlc;

@@ -133,6 +133,13 @@ impl TryFrom<&dlms_cosem::ObisCode> for ObisCode {
     }
 }
 
+/// Serialised as its dotted text form, `"1.0.1.8.0.255"`.
+impl serde::Serialize for ObisCode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

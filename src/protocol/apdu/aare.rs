@@ -25,14 +25,14 @@ const ACSE_SERVICE_USER: u8 = 0xA1;
 const ACSE_SERVICE_PROVIDER: u8 = 0xA2;
 
 /// Who produced the result and why (result-source-diagnostic).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 pub enum SourceDiagnostic {
     ServiceUser(AcseServiceUserDiagnostic),
     ServiceProvider(AcseServiceProviderDiagnostic),
 }
 
 /// AARE-apdu.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Aare {
     pub application_context_name: ApplicationContextName,
     pub result: AssociationResult,

@@ -19,7 +19,7 @@ const CALLING_AUTHENTICATION_VALUE: u32 = 0xAC;
 const USER_INFORMATION: u32 = 0xBE;
 
 /// AARQ-apdu. `Debug` never shows the password (see `SecretBytes`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Aarq {
     pub application_context_name: ApplicationContextName,
     /// Client system title (ciphered contexts and HLS only).

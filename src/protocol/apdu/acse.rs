@@ -14,6 +14,13 @@ use crate::protocol::axdr::reader::Reader;
 #[derive(Clone, PartialEq, Eq)]
 pub struct SecretBytes(Vec<u8>);
 
+/// Never serialised: a trace or `frame --json` shows `<redacted>`.
+impl serde::Serialize for SecretBytes {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str("<redacted>")
+    }
+}
+
 impl SecretBytes {
     pub fn new(bytes: impl Into<Vec<u8>>) -> Self {
         SecretBytes(bytes.into())
@@ -53,7 +60,7 @@ fn dlms_oid_id(oid: &[u8], arc: u8) -> Option<u8> {
 }
 
 /// application-context-name (Green Book 9.4.2.2.2).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub enum ApplicationContextName {
     /// Logical_Name_Referencing_No_Ciphering (…8.1.1) — what this agent uses.
     LogicalName,
@@ -105,7 +112,7 @@ impl ApplicationContextName {
 }
 
 /// mechanism-name (Green Book 9.4.2.2.3): the authentication mechanism.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub enum MechanismName {
     /// COSEM_lowest_level_security_mechanism_name (…8.2.0).
     Lowest,
@@ -156,7 +163,7 @@ impl MechanismName {
 
 /// Authentication-value (Green Book 9.4.2.2.3): `[0]` charstring for LLS passwords and
 /// HLS challenges; other choices are kept with their context tag.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub enum AuthenticationValue {
     CharString(SecretBytes),
     Other { tag: u8, value: SecretBytes },
@@ -228,7 +235,7 @@ pub(crate) fn acse_requirements_authentication(value: &[u8]) -> bool {
 }
 
 /// The xDLMS APDU carried in user-information (`[30]` EXPLICIT OCTET STRING).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub enum UserInformation {
     InitiateRequest(InitiateRequest),
     InitiateResponse(InitiateResponse),

@@ -11,7 +11,7 @@ use crate::protocol::axdr::{Data, Limits};
 const NORMAL: u8 = 1;
 
 /// ACTION-Request-Normal.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ActionRequest {
     pub invoke: InvokeIdAndPriority,
     pub method: MethodDescriptor,
@@ -19,7 +19,7 @@ pub struct ActionRequest {
 }
 
 /// ACTION-Response-Normal: the result and optional return parameters.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ActionResponse {
     pub invoke: InvokeIdAndPriority,
     pub result: ActionResult,

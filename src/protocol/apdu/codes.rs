@@ -8,7 +8,7 @@ macro_rules! enum_with_unknown {
         pub enum $name:ident { $($(#[$vmeta:meta])* $variant:ident = $value:literal,)* }
     ) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
         pub enum $name {
             $($(#[$vmeta])* $variant,)*
             /// A value this table does not name.

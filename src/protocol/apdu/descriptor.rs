@@ -10,7 +10,7 @@ use super::ApduError;
 
 /// Invoke-Id-And-Priority: bits 0-3 invoke id, bit 6 service class (1 = confirmed),
 /// bit 7 priority (1 = high). The raw byte is kept, reserved bits included.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 pub struct InvokeIdAndPriority(pub u8);
 
 impl InvokeIdAndPriority {
@@ -50,7 +50,7 @@ impl Default for InvokeIdAndPriority {
 }
 
 /// Cosem-Attribute-Descriptor: class id, logical name, attribute id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 pub struct AttributeDescriptor {
     pub class_id: u16,
     pub instance_id: ObisCode,
@@ -82,7 +82,7 @@ impl AttributeDescriptor {
 }
 
 /// Cosem-Method-Descriptor: class id, logical name, method id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 pub struct MethodDescriptor {
     pub class_id: u16,
     pub instance_id: ObisCode,
@@ -123,7 +123,7 @@ pub(crate) fn presence(r: &mut Reader<'_>, field: &'static str) -> Result<bool, 
 }
 
 /// Selective-Access-Descriptor: an access selector and its parameters.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct SelectiveAccess {
     pub selector: u8,
     pub parameters: Data,
@@ -175,7 +175,7 @@ impl SelectiveAccess {
 }
 
 /// capture_object_definition (Blue Book 4.3.6): which column of a profile.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 pub struct CaptureObject {
     pub class_id: u16,
     pub logical_name: ObisCode,
@@ -210,7 +210,7 @@ impl CaptureObject {
 
 /// range_descriptor (selector 1): entries whose `restricting_object` lies in
 /// `from..=to`, limited to `selected_values` columns (empty = all).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct RangeDescriptor {
     pub restricting_object: CaptureObject,
     pub from_value: Data,
@@ -251,7 +251,7 @@ impl RangeDescriptor {
 
 /// entry_descriptor (selector 2): entries `from_entry..=to_entry` (1-based, 0 = last) and
 /// columns `from_selected_value..=to_selected_value` (0 = last).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 pub struct EntryDescriptor {
     pub from_entry: u32,
     pub to_entry: u32,

@@ -8,14 +8,14 @@ use crate::protocol::axdr::reader::Reader;
 use crate::protocol::axdr::{read_length, read_length_bounded, write_length, Data, Limits};
 
 /// One attribute of a GET-Request-With-List.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct AttributeWithSelection {
     pub attribute: AttributeDescriptor,
     pub access: Option<SelectiveAccess>,
 }
 
 /// GET-Request.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub enum GetRequest {
     Normal {
         invoke: InvokeIdAndPriority,
@@ -34,14 +34,14 @@ pub enum GetRequest {
 }
 
 /// Get-Data-Result: the value, or why the meter refused it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub enum GetDataResult {
     Data(Data),
     DataAccessResult(DataAccessResult),
 }
 
 /// The result part of a DataBlock-G.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub enum DataBlockResult {
     /// A slice of the encoded `Data`; concatenate all blocks, then decode.
     RawData(Vec<u8>),
@@ -49,7 +49,7 @@ pub enum DataBlockResult {
 }
 
 /// GET-Response.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub enum GetResponse {
     Normal {
         invoke: InvokeIdAndPriority,

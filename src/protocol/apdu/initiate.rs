@@ -15,6 +15,13 @@ use crate::protocol::axdr::{read_length_bounded, write_length};
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Conformance(u32);
 
+/// Serialised as the 24-bit block in hex, `"0x007e1f"`.
+impl serde::Serialize for Conformance {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&format_args!("0x{:06x}", self.0))
+    }
+}
+
 const fn bit(n: u32) -> u32 {
     1 << (23 - n)
 }
@@ -165,7 +172,7 @@ impl fmt::Display for Conformance {
 }
 
 /// InitiateRequest (tag 0x01), proposed by the client in the AARQ.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct InitiateRequest {
     /// Only with ciphering; redacted in Debug.
     pub dedicated_key: Option<SecretBytes>,
@@ -251,7 +258,7 @@ impl InitiateRequest {
 }
 
 /// InitiateResponse (tag 0x08), the server's answer in the AARE.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct InitiateResponse {
     pub negotiated_quality_of_service: Option<u8>,
     pub negotiated_dlms_version: u8,

@@ -95,7 +95,7 @@ impl From<AxdrError> for ApduError {
 }
 
 /// Every APDU this agent sends or receives.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub enum Apdu {
     Aarq(Aarq),
     Aare(Aare),

@@ -11,14 +11,14 @@ const REASON: u32 = 0x80;
 const USER_INFORMATION: u32 = 0xBE;
 
 /// RLRQ-apdu.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Rlrq {
     pub reason: Option<ReleaseRequestReason>,
     pub user_information: Option<UserInformation>,
 }
 
 /// RLRE-apdu.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Rlre {
     pub reason: Option<ReleaseResponseReason>,
     pub user_information: Option<UserInformation>,

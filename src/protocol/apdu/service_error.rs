@@ -33,7 +33,7 @@ enum_with_unknown! {
 /// ServiceError ::= CHOICE (Green Book 9.5): the error class and its enumerated value.
 /// Only `initiate` gets a typed value (it is what an AARE rejection carries); the other
 /// classes keep their raw value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 pub enum ServiceError {
     ApplicationReference(u8),
     HardwareResource(u8),
@@ -91,7 +91,7 @@ impl ServiceError {
 
 /// confirmed-service-error (0x0E): e.g. `0E 01 06 01` = InitiateError, initiate,
 /// dlms-version-too-low.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 pub struct ConfirmedServiceError {
     pub service: ConfirmedService,
     pub error: ServiceError,
@@ -115,7 +115,7 @@ impl ConfirmedServiceError {
 }
 
 /// service-error of an exception-response.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 pub enum ExceptionServiceError {
     OperationNotPossible,
     ServiceNotSupported,
@@ -128,7 +128,7 @@ pub enum ExceptionServiceError {
 }
 
 /// exception-response (0xD8): the server could not handle the request at all.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 pub struct ExceptionResponse {
     pub state_error: StateError,
     pub service_error: ExceptionServiceError,

@@ -10,7 +10,7 @@ use crate::protocol::axdr::{Data, Limits};
 const NORMAL: u8 = 1;
 
 /// SET-Request-Normal: write `value` to one attribute.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct SetRequest {
     pub invoke: InvokeIdAndPriority,
     pub attribute: AttributeDescriptor,
@@ -19,7 +19,7 @@ pub struct SetRequest {
 }
 
 /// SET-Response-Normal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct SetResponse {
     pub invoke: InvokeIdAndPriority,
     pub result: DataAccessResult,

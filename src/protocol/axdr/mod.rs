@@ -10,6 +10,7 @@ mod datetime;
 mod decode;
 mod encode;
 mod error;
+mod json;
 mod length;
 pub(crate) mod reader;
 
@@ -22,6 +23,7 @@ pub use datetime::{
     MONTH_DST_BEGIN, MONTH_DST_END, NOT_SPECIFIED, YEAR_NOT_SPECIFIED,
 };
 pub use error::AxdrError;
+pub use json::{hex, type_name};
 pub(crate) use length::{read_length, read_length_bounded, write_length};
 
 /// Bounds applied while decoding untrusted bytes.

@@ -1,6 +1,6 @@
 //! The HDLC control field: which frame this is, its sequence numbers and its P/F bit.
 //!
-//! One byte (Green Book 8.4.3, after ISO/IEC 13239 with modulo-8 numbering):
+//! One byte (Green Book 8.4.1, control field, after ISO/IEC 13239 modulo-8 numbering):
 //!
 //! ```text
 //!  bit   7 6 5   4   3 2 1   0
@@ -14,7 +14,7 @@
 //! [`Control::Unknown`] with the raw byte. This module says nothing about which frame is
 //! allowed when; that is the session's job.
 
-/// Sequence numbers count modulo 8 (Green Book 8.4.3: N(S) and N(R) are 3 bits).
+/// Sequence numbers count modulo 8 (ISO/IEC 13239 modulo 8: N(S) and N(R) are 3 bits).
 pub const SEQ_MODULUS: u8 = 8;
 
 /// A decoded control byte. Sequence numbers are always in 0..8; `poll` is the P/F bit

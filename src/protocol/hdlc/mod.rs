@@ -2,7 +2,8 @@
 //!
 //! Layout, bottom up: [`fcs`] (CRC-16/X.25), [`address`], [`control`], [`frame`] (one frame,
 //! parse/emit), [`params`] (SNRM/UA negotiation), [`llc`] (E6 E6 00 / E6 E7 00), [`deframer`]
-//! (frames out of a byte stream). All of it is pure: bytes and durations in, values out.
+//! (frames out of a byte stream), [`frmr`] (frame-reject reasons), [`session`] (the client and
+//! server state machines). All of it is pure: bytes and durations in, values and actions out.
 
 pub mod address;
 pub mod control;
@@ -24,6 +25,6 @@ pub use frame::{Frame, FrameError};
 pub use llc::LlcHeader;
 pub use params::{HdlcParameters, ParamsError};
 pub use session::{
-    Action, ClientConfig, ClientState, FailReason, HdlcClient, HdlcServer, ServerConfig,
+    Action, ClientConfig, ClientState, Discard, FailReason, HdlcClient, HdlcServer, ServerConfig,
     ServerState, SessionError,
 };

@@ -7,7 +7,7 @@
 //! session at `SetTimer(deadline)` (replacing any earlier one) and calls `handle_timeout` when
 //! it fires.
 //!
-//! Both sessions use window size 1 (Green Book 8.4: "window size 1 at least"): every I-frame
+//! Both sessions use window size 1 (the default every DLMS HDLC station supports): every I-frame
 //! and RR carries P/F = 1 and waits for its answer. A long APDU is split into segments with
 //! the segmentation bit set on all but the last; the receiver answers each with RR.
 
