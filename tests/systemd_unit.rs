@@ -12,7 +12,11 @@ fn unit_exposure_is_ok() {
         .output()
         .expect("systemd-analyze is needed (Debian package systemd; .ci/run installs it)");
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let score: f64 = text
         .lines()
         .find_map(|l| l.split("exposure level for calin-agent.service: ").nth(1))
@@ -45,5 +49,8 @@ fn unit_has_what_a_gateway_needs() {
     ] {
         assert!(unit.lines().any(|l| l.starts_with(line)), "missing {line}");
     }
-    assert!(!unit.contains("PrivateDevices=yes"), "would hide the serial ports");
+    assert!(
+        !unit.contains("PrivateDevices=yes"),
+        "would hide the serial ports"
+    );
 }

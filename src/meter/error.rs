@@ -10,6 +10,7 @@ use crate::protocol::apdu::{
     SourceDiagnostic,
 };
 use crate::protocol::hdlc::FailReason;
+use crate::protocol::wrapper::WrapperError;
 use crate::transport::TransportError;
 
 /// A failure of a meter session (association, request, release).
@@ -61,6 +62,11 @@ pub enum MeterError {
     #[error("HDLC link to {link} failed: {reason}")]
     Link { link: String, reason: FailReason },
 
+    /// The wrapper stream is out of step (bad version or length): the connection must be
+    /// closed.
+    #[error("wrapper stream from {link} is unusable: {error}")]
+    Wrapper { link: String, error: WrapperError },
+
     /// The byte link failed (port vanished, peer closed, read error).
     #[error(transparent)]
     Transport(#[from] TransportError),
@@ -111,6 +117,7 @@ impl MeterError {
             MeterError::NoAnswer { .. }
                 | MeterError::Link { .. }
                 | MeterError::Transport(_)
+                | MeterError::Wrapper { .. }
                 | MeterError::NotAssociated { .. }
         )
     }

@@ -1,105 +1,23 @@
-//! The I/O loop under a session: carries whole APDUs over a link, by HDLC (driving the
-//! sans-IO `HdlcClient`) or by the IEC 62056-47 wrapper.
-//!
-//! It writes what the HDLC session says to send, reads with the response and
-//! inter-character timeouts, feeds every burst to the session, arms its one timer and
-//! turns `Fail` into a `MeterError`. Recovery of lost or damaged frames is the HDLC
-//! session's (bounded polls and retransmissions); this loop only keeps time. It must not
-//! interpret APDUs.
+//! The HDLC carrier: drives the sans-IO `HdlcClient` over a link. It writes what the
+//! session says to send, reads with the response and inter-character timeouts, feeds
+//! every burst to the session, arms its one timer and turns `Fail` into a `MeterError`.
+//! Recovery of lost or damaged frames is the session's (bounded polls and
+//! retransmissions); this loop only keeps time.
 
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use tokio::io::AsyncWriteExt;
 use tokio::time::Instant;
 
-use super::config::{Framing, SessionConfig};
-use super::error::MeterError;
+use super::{write_all, LinkStats, Phase};
+use crate::meter::config::SessionConfig;
+use crate::meter::error::MeterError;
 use crate::protocol::hdlc::session::Discard;
 use crate::protocol::hdlc::{
-    Action, ClientConfig, FailReason, HdlcAddress, HdlcClient, HdlcParameters,
+    Action, ClientConfig, Control, Deframer, FailReason, Frame, HdlcAddress, HdlcClient,
+    HdlcParameters,
 };
 use crate::transport::{read_some, BoxLink, Link, TimeoutPhase, TransportError};
-
-/// What the link layer saw and set aside, for diagnostics (`probe`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct LinkStats {
-    /// Frames written.
-    pub frames_sent: u64,
-    /// Frames dropped for failing their checks (bad HCS/FCS, bad header).
-    pub damaged: u64,
-    /// Our own frames echoed back by the line.
-    pub echoes: u64,
-    /// Repeats of frames already handled.
-    pub duplicates: u64,
-    /// Valid frames for another station, or with no place in the state.
-    pub ignored: u64,
-    /// Response timeouts (each followed by a poll or a retransmission, or by failure).
-    pub timeouts: u64,
-}
-
-/// Which phase a link failure happened in: while connecting, nothing has answered yet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Phase {
-    Connecting,
-    Exchanging,
-    Disconnecting,
-}
-
-/// Carries APDUs over one link.
-pub(crate) enum Carrier {
-    Hdlc(HdlcCarrier),
-}
-
-impl Carrier {
-    pub(crate) fn new(config: &SessionConfig) -> Result<Self, MeterError> {
-        match config.framing {
-            Framing::Hdlc => Ok(Carrier::Hdlc(HdlcCarrier::new(config)?)),
-            Framing::Wrapper { .. } => Err(MeterError::Unexpected {
-                expected: "HDLC framing",
-                found: "the IEC 62056-47 wrapper, not available in this build yet".into(),
-            }),
-        }
-    }
-
-    /// Bring the link up (SNRM/UA); nothing to do for the wrapper.
-    pub(crate) async fn connect(&mut self, link: &mut BoxLink) -> Result<(), MeterError> {
-        match self {
-            Carrier::Hdlc(h) => h.connect(link).await.map(|_| ()),
-        }
-    }
-
-    /// Send one APDU and return the APDU that answers it.
-    pub(crate) async fn exchange(
-        &mut self,
-        link: &mut BoxLink,
-        apdu: &[u8],
-    ) -> Result<Vec<u8>, MeterError> {
-        match self {
-            Carrier::Hdlc(h) => h.exchange(link, apdu).await,
-        }
-    }
-
-    /// Take the link down (DISC; UA or DM both count as done).
-    pub(crate) async fn disconnect(&mut self, link: &mut BoxLink) -> Result<(), MeterError> {
-        match self {
-            Carrier::Hdlc(h) => h.disconnect(link).await,
-        }
-    }
-
-    pub(crate) fn stats(&self) -> LinkStats {
-        match self {
-            Carrier::Hdlc(h) => h.stats,
-        }
-    }
-
-    /// Negotiated HDLC parameters, while connected.
-    pub(crate) fn hdlc_parameters(&self) -> Option<HdlcParameters> {
-        match self {
-            Carrier::Hdlc(h) => h.client.parameters(),
-        }
-    }
-}
 
 /// The HDLC client session and its clock, timer and delivered APDUs.
 pub(crate) struct HdlcCarrier {
@@ -110,7 +28,7 @@ pub(crate) struct HdlcCarrier {
     inter_char: Duration,
     address: String,
     delivered: VecDeque<Vec<u8>>,
-    stats: LinkStats,
+    pub(super) stats: LinkStats,
 }
 
 /// What the loop waits for.
@@ -122,7 +40,7 @@ enum Goal {
 }
 
 impl HdlcCarrier {
-    fn new(config: &SessionConfig) -> Result<Self, MeterError> {
+    pub(super) fn new(config: &SessionConfig) -> Result<Self, MeterError> {
         let client_address =
             HdlcAddress::client(config.client).map_err(|e| MeterError::Unexpected {
                 expected: "a client address 0..127",
@@ -149,7 +67,10 @@ impl HdlcCarrier {
         Instant::now().saturating_duration_since(self.origin)
     }
 
-    async fn connect(&mut self, link: &mut BoxLink) -> Result<HdlcParameters, MeterError> {
+    pub(super) async fn connect(
+        &mut self,
+        link: &mut BoxLink,
+    ) -> Result<HdlcParameters, MeterError> {
         let now = self.now();
         self.client
             .connect(now)
@@ -162,7 +83,11 @@ impl HdlcCarrier {
             })
     }
 
-    async fn exchange(&mut self, link: &mut BoxLink, apdu: &[u8]) -> Result<Vec<u8>, MeterError> {
+    pub(super) async fn exchange(
+        &mut self,
+        link: &mut BoxLink,
+        apdu: &[u8],
+    ) -> Result<Vec<u8>, MeterError> {
         self.delivered.clear();
         let now = self.now();
         self.client
@@ -176,13 +101,60 @@ impl HdlcCarrier {
             })
     }
 
-    async fn disconnect(&mut self, link: &mut BoxLink) -> Result<(), MeterError> {
+    /// Negotiated parameters, while connected.
+    pub(super) fn parameters(&self) -> Option<HdlcParameters> {
+        self.client.parameters()
+    }
+
+    pub(super) async fn disconnect(&mut self, link: &mut BoxLink) -> Result<(), MeterError> {
         let now = self.now();
-        if self.client.disconnect(now).is_err() {
-            return Ok(()); // already disconnected
+        if self.client.disconnect(now).is_ok() {
+            return self
+                .run(link, Goal::Disconnected, Phase::Disconnecting)
+                .await;
         }
-        self.run(link, Goal::Disconnected, Phase::Disconnecting)
-            .await
+        // Design: the session gave up (e.g. a meter that never answers RLRQ) but the
+        // meter may still be connected: send one DISC anyway and wait one response
+        // timeout for UA or DM, so that the next session does not find it busy.
+        self.disc_once(link).await
+    }
+
+    async fn disc_once(&mut self, link: &mut BoxLink) -> Result<(), MeterError> {
+        let config = self.client.config();
+        let disc = Frame::new(
+            config.server,
+            config.client,
+            Control::Disc { poll: true },
+            Vec::new(),
+        );
+        let (us, meter) = (config.client, config.server);
+        let bytes = disc.to_bytes().map_err(|e| MeterError::Link {
+            link: link.describe(),
+            reason: FailReason::Emit(e),
+        })?;
+        write_all(link, &bytes).await?;
+        self.stats.frames_sent += 1;
+        let deadline = Instant::now() + self.response_timeout;
+        let mut deframer = Deframer::new();
+        let mut buf = vec![0u8; 512];
+        loop {
+            let n = match read_some(link.as_mut(), &mut buf, deadline, self.inter_char).await {
+                Ok(n) => n,
+                Err(TransportError::Timeout { .. }) => return Ok(()),
+                Err(e) => return Err(e.into()),
+            };
+            deframer.push(buf.get(..n).unwrap_or(&[]));
+            while let Some(frame) = deframer.next_frame().transpose() {
+                let answered = frame.is_ok_and(|f| {
+                    f.destination == us
+                        && f.source == meter
+                        && matches!(f.control, Control::Ua { .. } | Control::Dm { .. })
+                });
+                if answered {
+                    return Ok(());
+                }
+            }
+        }
     }
 
     /// Carry out actions and read until `goal` is reached or the session fails.
@@ -300,18 +272,4 @@ fn session_misuse(link: &dyn Link, e: crate::protocol::hdlc::SessionError) -> Me
     MeterError::NotAssociated {
         reason: format!("HDLC session on {}: {e}", link.describe()),
     }
-}
-
-async fn write_all(link: &mut BoxLink, bytes: &[u8]) -> Result<(), MeterError> {
-    let result = async {
-        link.write_all(bytes).await?;
-        link.flush().await
-    }
-    .await;
-    result.map_err(|source| {
-        MeterError::Transport(TransportError::Io {
-            link: link.describe(),
-            source,
-        })
-    })
 }

@@ -1,1 +1,0 @@
-//! Reading by profile (in progress).
