@@ -170,7 +170,17 @@ impl Responder {
                 }
             }
             Apdu::GetRequest(GetRequest::WithList { invoke, attributes }) => {
-                if self.meter.refuse_lists {
+                let odd = attributes.iter().any(|a| {
+                    self.meter.exception_on.iter().any(|e| {
+                        (e.class_id, e.obis, e.attribute)
+                            == (
+                                a.attribute.class_id,
+                                a.attribute.instance_id,
+                                a.attribute.attribute_id,
+                            )
+                    })
+                });
+                if self.meter.refuse_lists || odd {
                     return Some(exception());
                 }
                 let results: Vec<Result<Data, DataAccessResult>> = attributes
