@@ -213,6 +213,39 @@ pub fn apdu_summary(bytes: &[u8]) -> String {
     }
 }
 
+/// The AARQ's application-context-name field (DLMS UA arc), which marks a chunk as
+/// carrying an AARQ.
+const AARQ_CONTEXT: [u8; 7] = [0xA1, 0x09, 0x06, 0x07, 0x60, 0x85, 0x74];
+/// calling-authentication-value `[12]` holding a charstring `[0]` (Green Book 9.5).
+const AUTH_VALUE_TAG: u8 = 0xAC;
+const CHARSTRING_TAG: u8 = 0x80;
+
+/// Overwrite the password of an AARQ in `bytes` with `*`; true if one was found.
+fn mask_password(bytes: &mut [u8]) -> bool {
+    if !bytes.windows(AARQ_CONTEXT.len()).any(|w| w == AARQ_CONTEXT) {
+        return false;
+    }
+    let mut masked = false;
+    let mut i = 0;
+    while let Some(&[tag, outer, inner_tag, len]) = bytes.get(i..i + 4) {
+        let n = usize::from(len);
+        if tag == AUTH_VALUE_TAG
+            && inner_tag == CHARSTRING_TAG
+            && usize::from(outer) == n + 2
+            && n > 0
+        {
+            if let Some(secret) = bytes.get_mut(i + 4..i + 4 + n) {
+                secret.fill(b'*');
+                masked = true;
+                i += 4 + n;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    masked
+}
+
 /// Finds frames in both directions of one link.
 pub struct Tracer {
     start: Instant,
@@ -229,7 +262,8 @@ impl Tracer {
         }
     }
 
-    /// Describe one chunk reported by a `TraceTap`.
+    /// Describe one chunk reported by a `TraceTap`. An LLS password in an AARQ is
+    /// shown as `2A` bytes (`*`): the frame is decoded first, then masked.
     pub fn line(&mut self, event: TraceEvent) -> TraceLine {
         let mut frames = Vec::new();
         let finder = match event.direction {
@@ -237,10 +271,14 @@ impl Tracer {
             Direction::Received => &mut self.received,
         };
         finder.feed(&event.bytes, &mut frames);
+        let mut bytes = event.bytes;
+        if mask_password(&mut bytes) {
+            frames.push("password bytes shown as 2A".into());
+        }
         TraceLine {
             at: event.at.saturating_duration_since(self.start),
             direction: event.direction,
-            bytes: event.bytes,
+            bytes,
             frames,
         }
     }

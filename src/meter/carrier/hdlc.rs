@@ -17,7 +17,12 @@ use crate::protocol::hdlc::{
     Action, ClientConfig, Control, Deframer, FailReason, Frame, HdlcAddress, HdlcClient,
     HdlcParameters,
 };
-use crate::transport::{read_some, BoxLink, Link, TimeoutPhase, TransportError};
+use crate::transport::{
+    read_frame, read_some, BoxLink, Link, ReadTimeouts, TimeoutPhase, TransportError,
+};
+
+/// Bytes read without a whole frame before the line counts as babbling.
+const MAX_BURST: usize = 4 * crate::protocol::hdlc::frame::MAX_WIRE_LEN;
 
 /// The HDLC client session and its clock, timer and delivered APDUs.
 pub(crate) struct HdlcCarrier {
@@ -28,6 +33,8 @@ pub(crate) struct HdlcCarrier {
     inter_char: Duration,
     address: String,
     delivered: VecDeque<Vec<u8>>,
+    /// Actions taken from the session, not yet carried out.
+    pending: VecDeque<Action>,
     pub(super) stats: LinkStats,
 }
 
@@ -59,6 +66,7 @@ impl HdlcCarrier {
             inter_char: config.inter_char_timeout,
             address: config.describe_address(),
             delivered: VecDeque::new(),
+            pending: VecDeque::new(),
             stats: LinkStats::default(),
         })
     }
@@ -164,8 +172,8 @@ impl HdlcCarrier {
         goal: Goal,
         phase: Phase,
     ) -> Result<(), MeterError> {
-        let mut buf = vec![0u8; 4096];
         loop {
+            self.collect_actions();
             if self.carry_out(link, goal, phase).await? {
                 return Ok(());
             }
@@ -175,11 +183,28 @@ impl HdlcCarrier {
                 // not, wait one response timeout and give up rather than hang.
                 None => Instant::now() + self.response_timeout,
             };
-            match read_some(link.as_mut(), &mut buf, deadline, self.inter_char).await {
-                Ok(n) => {
-                    let now = self.now();
-                    self.client.handle_bytes(now, buf.get(..n).unwrap_or(&[]));
-                }
+            let timeouts = ReadTimeouts {
+                first_byte: deadline.saturating_duration_since(Instant::now()),
+                inter_char: self.inter_char,
+            };
+            // Design: every chunk goes to the session as it arrives, and the read ends
+            // as soon as the session has something to do: a whole answer costs no
+            // inter-character wait (that would add up over hundreds of blocks).
+            let (client, pending, origin) = (&mut self.client, &mut self.pending, self.origin);
+            let read = read_frame(link.as_mut(), timeouts, MAX_BURST, |chunk| {
+                client.handle_bytes(Instant::now().saturating_duration_since(origin), chunk);
+                pending.extend(std::iter::from_fn(|| client.poll_action()));
+                (!pending.is_empty()).then_some(())
+            })
+            .await;
+            match read {
+                Ok(()) => {}
+                // Bytes came but no frame completed before the line went quiet: noise or
+                // a cut frame. The session's own timer decides what happens next.
+                Err(TransportError::Timeout {
+                    phase: TimeoutPhase::InterCharacter,
+                    ..
+                }) => {}
                 Err(TransportError::Timeout {
                     phase: TimeoutPhase::FirstByte,
                     ..
@@ -199,6 +224,12 @@ impl HdlcCarrier {
         }
     }
 
+    fn collect_actions(&mut self) {
+        let client = &mut self.client;
+        self.pending
+            .extend(std::iter::from_fn(|| client.poll_action()));
+    }
+
     /// Carry out every queued action; `Ok(true)` once `goal` was reached.
     async fn carry_out(
         &mut self,
@@ -207,7 +238,7 @@ impl HdlcCarrier {
         phase: Phase,
     ) -> Result<bool, MeterError> {
         let mut reached = false;
-        while let Some(action) = self.client.poll_action() {
+        while let Some(action) = self.pending.pop_front() {
             match action {
                 Action::Send(bytes) => {
                     write_all(link, &bytes).await?;

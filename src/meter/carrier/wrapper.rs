@@ -3,22 +3,24 @@
 //! sent twice (an ACTION must not run twice); a missing answer fails after the response
 //! timeout. Frames between other wPorts are set aside.
 
+use std::collections::VecDeque;
 use std::time::Duration;
-
-use tokio::time::Instant;
 
 use super::{write_all, LinkStats, Phase};
 use crate::meter::config::SessionConfig;
 use crate::meter::error::MeterError;
-use crate::protocol::wrapper::{WrapperDecoder, WrapperFrame};
-use crate::transport::{read_some, BoxLink, TimeoutPhase, TransportError};
+use crate::protocol::wrapper::{WrapperDecoder, WrapperError, WrapperFrame, HEADER_LEN};
+use crate::transport::{read_frame, BoxLink, ReadTimeouts, TimeoutPhase, TransportError};
 
 pub(crate) struct WrapperCarrier {
     client_wport: u16,
     server_wport: u16,
     decoder: WrapperDecoder,
+    /// Frames decoded, not yet looked at.
+    inbox: VecDeque<Result<WrapperFrame, WrapperError>>,
     response_timeout: Duration,
     inter_char: Duration,
+    max_burst: usize,
     address: String,
     /// Nothing has answered yet: a timeout means "no answer at this address".
     answered: bool,
@@ -31,8 +33,13 @@ impl WrapperCarrier {
             client_wport,
             server_wport,
             decoder: WrapperDecoder::new(config.max_response_bytes),
+            inbox: VecDeque::new(),
             response_timeout: config.response_timeout,
             inter_char: config.inter_char_timeout,
+            max_burst: config
+                .max_response_bytes
+                .saturating_add(HEADER_LEN)
+                .saturating_mul(2),
             address: config.describe_address(),
             answered: false,
             stats: LinkStats::default(),
@@ -53,15 +60,24 @@ impl WrapperCarrier {
         } else {
             Phase::Connecting
         };
-        let mut buf = vec![0u8; 4096];
         loop {
             if let Some(apdu) = self.next_apdu(link)? {
                 self.answered = true;
                 return Ok(apdu);
             }
-            let deadline = Instant::now() + self.response_timeout;
-            let n = match read_some(link.as_mut(), &mut buf, deadline, self.inter_char).await {
-                Ok(n) => n,
+            let timeouts = ReadTimeouts {
+                first_byte: self.response_timeout,
+                inter_char: self.inter_char,
+            };
+            // Every chunk goes to the decoder; the read ends once a whole frame is in.
+            let (decoder, inbox) = (&mut self.decoder, &mut self.inbox);
+            let read = read_frame(link.as_mut(), timeouts, self.max_burst, |chunk| {
+                decode(decoder, inbox, chunk);
+                (!inbox.is_empty()).then_some(())
+            })
+            .await;
+            match read {
+                Ok(()) => {}
                 Err(TransportError::Timeout {
                     phase: TimeoutPhase::FirstByte,
                     ..
@@ -76,45 +92,56 @@ impl WrapperCarrier {
                     self.stats.timeouts += u64::from(matches!(e, TransportError::Timeout { .. }));
                     return Err(e.into());
                 }
-            };
-            let mut rest = buf.get(..n).unwrap_or(&[]);
-            while !rest.is_empty() {
-                let taken = self.decoder.push(rest);
-                rest = rest.get(taken..).unwrap_or(&[]);
-                if let Some(apdu) = self.next_apdu(link)? {
-                    // Design: anything after the answer belongs to no request of ours.
-                    self.decoder.reset();
-                    self.answered = true;
-                    return Ok(apdu);
-                }
-                if taken == 0 {
-                    break;
-                }
             }
         }
     }
 
     /// The next frame from the meter to us, skipping frames between other ports.
     fn next_apdu(&mut self, link: &BoxLink) -> Result<Option<Vec<u8>>, MeterError> {
-        loop {
-            match self.decoder.next_frame() {
-                Ok(None) => return Ok(None),
-                Ok(Some(f))
-                    if f.source == self.server_wport && f.destination == self.client_wport =>
-                {
+        while let Some(frame) = self.inbox.pop_front() {
+            match frame {
+                Ok(f) if f.source == self.server_wport && f.destination == self.client_wport => {
                     return Ok(Some(f.apdu))
                 }
-                Ok(Some(_)) => self.stats.ignored += 1,
+                Ok(_) => self.stats.ignored += 1,
                 Err(e) => {
                     self.stats.damaged += 1;
                     return Err(wrapper_error(link, e));
                 }
             }
         }
+        Ok(None)
     }
 }
 
-fn wrapper_error(link: &BoxLink, e: crate::protocol::wrapper::WrapperError) -> MeterError {
+/// Push a chunk into the decoder and take out every whole frame.
+fn decode(
+    decoder: &mut WrapperDecoder,
+    inbox: &mut VecDeque<Result<WrapperFrame, WrapperError>>,
+    chunk: &[u8],
+) {
+    let mut rest = chunk;
+    loop {
+        let taken = decoder.push(rest);
+        rest = rest.get(taken..).unwrap_or(&[]);
+        loop {
+            match decoder.next_frame() {
+                Ok(Some(f)) => inbox.push_back(Ok(f)),
+                Ok(None) => break,
+                Err(e) => {
+                    // The stream is out of step for good (the decoder keeps failing).
+                    inbox.push_back(Err(e));
+                    return;
+                }
+            }
+        }
+        if rest.is_empty() || taken == 0 {
+            return;
+        }
+    }
+}
+
+fn wrapper_error(link: &BoxLink, e: WrapperError) -> MeterError {
     MeterError::Wrapper {
         link: link.describe(),
         error: e,
