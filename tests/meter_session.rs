@@ -392,3 +392,64 @@ async fn clock_and_disconnect_control_helpers() {
         Err(ItemError::Refused(DataAccessResult::ObjectUndefined))
     );
 }
+
+fn object_list_element(class: u16, ln: [u8; 6], attributes: i8) -> Data {
+    let attrs = (1..=attributes)
+        .map(|id| Data::Structure(vec![Data::Integer(id), Data::Enum(1), Data::NullData]))
+        .collect();
+    Data::Structure(vec![
+        Data::LongUnsigned(class),
+        Data::Unsigned(0),
+        Data::OctetString(ln.to_vec()),
+        Data::Structure(vec![Data::Array(attrs), Data::Array(vec![])]),
+    ])
+}
+
+#[tokio::test(start_paused = true)]
+async fn object_list_by_block_transfer_with_progress() {
+    let mut meter = standard_meter();
+    let list: Vec<Data> = (0..40u8)
+        .map(|i| object_list_element(3, [1, 0, 1, 8, i, 255], 3))
+        .collect();
+    meter
+        .objects
+        .insert(a("15:0.0.40.0.0.255:2"), Data::Array(list));
+    let (session, _) = open(meter, Faults::default(), config()).await;
+    let mut session = session.unwrap();
+    let mut blocks = 0;
+    let entries = cosem::read_object_list(&mut session, &mut |p| blocks = p.blocks)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(entries.len(), 40);
+    assert_eq!(entries[39].obis, obis("1.0.1.8.39.255"));
+    assert!(entries.iter().all(|e| e.attributes.len() == 3));
+    assert!(blocks >= 5, "the list came in blocks: {blocks}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn limiter_threshold_is_scaled_like_the_monitored_register() {
+    let mut meter = standard_meter();
+    meter
+        .objects
+        .insert(a("71:0.0.17.0.0.255:3"), Data::LongUnsigned(5000));
+    meter.objects.insert(
+        a("71:0.0.17.0.0.255:2"),
+        Data::Structure(vec![
+            Data::LongUnsigned(3),
+            Data::OctetString(vec![1, 0, 1, 7, 0, 255]),
+            Data::Integer(2),
+        ]),
+    );
+    meter.objects.insert(
+        a("3:1.0.1.7.0.255:3"),
+        Data::Structure(vec![Data::Integer(-1), Data::Enum(27)]),
+    );
+    let (session, _) = open(meter, Faults::default(), config()).await;
+    let mut session = session.unwrap();
+    let t = cosem::read_limiter_threshold(&mut session, obis("0.0.17.0.0.255"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(t.to_string(), "500.0 W");
+}

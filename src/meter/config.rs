@@ -133,6 +133,51 @@ mod tests {
         assert_eq!(c.describe_address(), "wrapper port 1");
     }
 
+    fn bus(protocol: BusProtocol) -> (BusConfig, MeterConfig) {
+        let meter = MeterConfig {
+            serial: "CAL0001".into(),
+            address: HdlcAddress::server(1, Some(17)).unwrap(),
+            client: 1,
+            password: Some(Secret::new(b"pw".to_vec())),
+            password_file: None,
+            mode: crate::codes::Mode::Postpaid,
+            poll: crate::config::PollPlan::default(),
+        };
+        let bus = BusConfig {
+            name: "rs485-a".into(),
+            endpoint: crate::config::BusEndpoint::Tcp {
+                endpoint: "127.0.0.1:4059".into(),
+            },
+            protocol,
+            response_timeout: Duration::from_millis(1500),
+            inter_char_timeout: Duration::from_millis(50),
+            retries: 5,
+            meters: vec![meter.clone()],
+        };
+        (bus, meter)
+    }
+
+    #[test]
+    fn from_the_agent_configuration() {
+        let (b, m) = bus(BusProtocol::Hdlc);
+        let c = SessionConfig::for_meter(&b, &m).unwrap();
+        assert_eq!(c.framing, Framing::Hdlc);
+        assert_eq!((c.client, c.retries), (1, 5));
+        assert_eq!(c.response_timeout, Duration::from_millis(1500));
+        assert_eq!(c.inter_char_timeout, Duration::from_millis(50));
+        assert_eq!(c.password, m.password);
+        let (b, m) = bus(BusProtocol::Wrapper);
+        assert_eq!(
+            SessionConfig::for_meter(&b, &m).unwrap().framing,
+            Framing::Wrapper {
+                client_wport: 1,
+                server_wport: 1
+            }
+        );
+        let (b, m) = bus(BusProtocol::Dlt645);
+        assert!(SessionConfig::for_meter(&b, &m).is_none());
+    }
+
     #[test]
     fn password_is_not_in_debug() {
         let mut c = SessionConfig::new(1, HdlcAddress::server(1, Some(17)).unwrap());
