@@ -177,3 +177,26 @@ fn selection_plans_follow_the_profile() {
     let all = plan(&profile, &Selection::All);
     assert_eq!(all.len(), profile.objects.len() + profile.events.len());
 }
+
+/// The agent runs sessions on spawned tasks: every future here must be `Send`.
+#[allow(dead_code)]
+fn futures_are_send(
+    session: &mut crate::meter::Session,
+    link: crate::transport::BoxLink,
+    config: crate::meter::SessionConfig,
+    profile: &Profile,
+) {
+    fn send<T: Send>(_: &T) {}
+    let open = crate::meter::Session::open(link, config);
+    send(&open);
+    let mut progress = |_| {};
+    let read = read_profile(session, profile, &Selection::All, &mut progress);
+    send(&read);
+}
+
+#[test]
+fn sessions_are_send() {
+    fn send<T: Send>() {}
+    send::<crate::meter::Session>();
+    send::<crate::meter::MeterError>();
+}
