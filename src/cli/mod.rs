@@ -3,6 +3,7 @@
 //! Each subcommand returns an [`Outcome`] (exit code); `main` only maps it. Output
 //! goes to the writer it is given, so tests can capture it.
 
+mod alerts;
 mod codes_table;
 mod decode;
 mod frame;
@@ -75,6 +76,21 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// List the alerts in the gateway's store (newest last).
+    Alerts {
+        /// Only alerts raised since: a duration back from now (24h, 7d) or a date (2026-11-27).
+        #[arg(long)]
+        since: Option<String>,
+        /// Only this meter (serial number).
+        #[arg(long)]
+        meter: Option<String>,
+        /// At most this many alerts.
+        #[arg(long, default_value_t = 1000)]
+        limit: usize,
+        /// One JSON object per line (the alert wire format).
+        #[arg(long)]
+        json: bool,
+    },
     /// Validate a config file without polling; exit 78 when it is bad.
     CheckConfig {
         /// The file to check (default: the global --config, then /etc/calin-agent/agent.toml).
@@ -143,6 +159,20 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             let mode = mode.unwrap_or(config.site.mode);
             codes_table::run(&config.lookup, mode, json, out)
         }
+        Command::Alerts {
+            since,
+            meter,
+            limit,
+            json,
+        } => alerts::run(
+            &config,
+            since.as_deref(),
+            meter.as_deref(),
+            limit,
+            json,
+            out,
+            err,
+        ),
         Command::CheckConfig { .. } | Command::Frame { .. } => exit::SOFTWARE,
     }
 }

@@ -6,6 +6,7 @@
 pub mod analyse;
 pub mod apdu;
 pub mod axdr;
+pub mod dlt645;
 pub mod hdlc;
 pub mod obis;
 pub mod units;
