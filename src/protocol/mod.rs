@@ -6,4 +6,5 @@
 pub mod apdu;
 pub mod axdr;
 pub mod hdlc;
+pub mod iec62056_21;
 pub mod wrapper;
