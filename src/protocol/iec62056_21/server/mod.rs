@@ -248,7 +248,11 @@ impl MeterSession {
         }
         self.state = State::Idle;
         self.deadline = None;
-        self.ack = None;
+        // Design: a switch reported after the session ended (too late to hear the
+        // readout) is still checked; bytes from now on belong to the next session.
+        if let Some(ack) = &mut self.ack {
+            ack.bytes_checked = true;
+        }
         self.framer.reset();
         self.event(MeterEvent::Ended(reason));
     }

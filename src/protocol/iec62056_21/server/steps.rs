@@ -44,6 +44,7 @@ impl MeterSession {
                 return self.event(MeterEvent::SignOnIgnored { address });
             }
         }
+        self.ack = None;
         self.state = State::ToIdent;
         self.set_timer(now.saturating_add(self.cfg.reaction_time));
     }
