@@ -97,6 +97,13 @@ impl Framer {
     pub fn push(&mut self, byte: u8) -> Result<Option<Frame>, FrameTooLong> {
         match self.state {
             State::Idle => Ok(self.start(byte)),
+            // Design: no line message holds '/', SOH or STX, so one of them inside a
+            // line means the line was noise: resynchronise on it.
+            State::Line if matches!(byte, b'/' | SOH | STX) => {
+                self.dropped = self.dropped.saturating_add(self.buf.len());
+                self.state = State::Idle;
+                Ok(self.start(byte))
+            }
             State::Line => {
                 self.buf.push(byte);
                 if byte == LF {

@@ -93,6 +93,8 @@ pub enum SessionEnd {
     Break,
     /// No option select, or no command in programming mode, in time.
     Timeout,
+    /// An option select the meter cannot honour.
+    Refused,
     /// The HDLC server ended the mode E session (`end_hdlc`).
     HdlcEnded,
 }

@@ -83,7 +83,7 @@ impl MeterSession {
         };
         let Some((baud, framing, then)) = next else {
             self.event(MeterEvent::OptionRefused { option });
-            return self.end(SessionEnd::Timeout);
+            return self.end(SessionEnd::Refused);
         };
         // The ack's last character arrived no sooner than the first one plus the wire
         // time of the others (a PTY delivers them all at once).

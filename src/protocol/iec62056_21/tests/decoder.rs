@@ -64,7 +64,8 @@ fn oversized_frames_are_cut() {
     assert_eq!(got, Err(DecodeError::TooLong(FrameTooLong { max: 9 })));
     assert_eq!(used, 10);
     let mut d = IdentificationDecoder::new(Limits::default(), BccPolicy::Strict);
-    let long = [b'/'; MAX_LINE_FRAME + 1];
+    let mut long = vec![b'/'];
+    long.resize(MAX_LINE_FRAME + 1, b'A');
     let (_, got) = d.push_slice(&long);
     assert_eq!(
         got,
@@ -95,4 +96,39 @@ fn replies_and_commands() {
     let mut s = SignOnDecoder::new(Limits::default(), BccPolicy::Strict);
     let (_, got) = s.push_slice(b"/?45654!\r\n");
     assert_eq!(got.unwrap().unwrap().address.unwrap().as_str(), "45654");
+}
+
+#[test]
+fn noise_line_resynchronises_on_a_start_byte() {
+    let mut d = IdentificationDecoder::new(Limits::default(), BccPolicy::Strict);
+    // A '/' of noise, then the real identification: the first line is abandoned.
+    let (_, got) = d.push_slice(b"/\x7F\x7F/CLN5X\r\n");
+    assert_eq!(got.unwrap().unwrap().ident(), "X");
+    assert_eq!(d.dropped(), 3);
+    let mut r = DataMessageDecoder::new(Limits::default(), BccPolicy::Strict);
+    let block = DataMessage::default().to_vec().unwrap();
+    let mut noisy = b"/ab".to_vec();
+    noisy.extend_from_slice(&block);
+    let (used, got) = r.push_slice(&noisy);
+    assert_eq!(used, noisy.len());
+    assert!(got.unwrap().is_some());
+}
+
+#[test]
+fn meter_refuses_an_option_it_cannot_honour() {
+    use super::super::server::{MeterEvent, SessionEnd};
+    let mut m = MeterSession::new(super::sim::meter(false)).unwrap();
+    let t = core::time::Duration::from_secs(1);
+    m.handle_bytes(t, b"/?!\r\n");
+    m.handle_timeout(t * 2);
+    m.handle_bytes(t * 3, b"\x06060\r\n"); // 19200: above the 9600 offered
+    let events: Vec<_> = core::iter::from_fn(|| m.poll_action())
+        .filter_map(|a| match a {
+            MeterAction::Event(e) => Some(e),
+            _ => None,
+        })
+        .collect();
+    assert!(matches!(events[0], MeterEvent::OptionRefused { .. }));
+    assert_eq!(events[1], MeterEvent::Ended(SessionEnd::Refused));
+    assert!(m.is_idle());
 }

@@ -7,4 +7,5 @@ mod framing;
 mod props;
 mod sessions;
 mod sim;
+mod solo;
 mod vectors;
