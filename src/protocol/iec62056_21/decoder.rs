@@ -51,13 +51,25 @@ enum State {
 }
 
 /// Splits a byte stream into frames.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Framer {
     ack_starts_line: bool,
     max_block: usize,
     state: State,
     buf: Vec<u8>,
     dropped: usize,
+}
+
+/// Design: a partial frame may be a password command on its way in, so `Debug` shows
+/// its length only.
+impl core::fmt::Debug for Framer {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Framer")
+            .field("state", &self.state)
+            .field("buffered", &self.buf.len())
+            .field("dropped", &self.dropped)
+            .finish()
+    }
 }
 
 impl Framer {

@@ -28,7 +28,9 @@ mod tests;
 pub use baud::{BaudChar, ProtocolMode, INITIAL_BAUD};
 pub use bcc::{BccMismatch, BccPolicy};
 pub use block::{BlockEnd, Checked};
-pub use client::{ClientAction, ClientFailure, ClientOptions, ClientSession, Readout};
+pub use client::{
+    BaudChoice, ClientAction, ClientFailure, ClientMode, ClientOptions, ClientSession, Readout,
+};
 pub use command::{Command, CommandId, Password};
 pub use dataset::{DataId, DataSet, Limits, Value};
 pub use decoder::{DecodeError, Frame, Framer};
@@ -38,7 +40,9 @@ pub use ident::{Enhanced, Identification, Manufacturer};
 pub use message::{AnswerMessage, DataMessage};
 pub use option::{ModeControl, OptionSelect, ProtocolControl};
 pub use request::{DeviceAddress, SignOn};
-pub use server::{MeterAction, MeterConfig, MeterEvent, MeterSession, SwitchCheck};
+pub use server::{
+    MeterAction, MeterConfig, MeterEvent, MeterFaults, MeterSession, SessionEnd, SwitchCheck,
+};
 
 /// Start of header: opens a programming command message (ISO/IEC 646).
 pub const SOH: u8 = 0x01;

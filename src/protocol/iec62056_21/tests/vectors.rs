@@ -398,3 +398,15 @@ fn secrets_are_redacted() {
     // Non-secret sends stay readable.
     assert!(format!("{:?}", ClientAction::Send(B0.to_vec())).contains("B0"));
 }
+
+#[test]
+fn a_password_on_its_way_in_is_not_shown() {
+    let mut m = MeterSession::new(super::sim::meter(false)).unwrap();
+    m.handle_bytes(core::time::Duration::from_secs(1), b"\x01P1\x02(s3cr3t");
+    let shown = format!("{m:?}");
+    // Neither as text nor as the byte list a derived `Debug` of the buffer would print.
+    let as_list = format!("{:?}", b"s3cr3t".to_vec());
+    let as_list = as_list.trim_matches(|c| c == '[' || c == ']');
+    assert!(!shown.contains("s3cr3t") && !shown.contains(as_list), "{shown}");
+    assert!(shown.contains("buffered: 11"), "{shown}");
+}
