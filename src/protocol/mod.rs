@@ -8,6 +8,10 @@ pub mod apdu;
 pub mod axdr;
 pub mod dlt645;
 pub mod hdlc;
+<<<<<<< HEAD
 pub mod obis;
 pub mod units;
+=======
+pub mod iec62056_21;
+>>>>>>> iec21
 pub mod wrapper;
