@@ -8,10 +8,7 @@ pub mod apdu;
 pub mod axdr;
 pub mod dlt645;
 pub mod hdlc;
-<<<<<<< HEAD
+pub mod iec62056_21;
 pub mod obis;
 pub mod units;
-=======
-pub mod iec62056_21;
->>>>>>> iec21
 pub mod wrapper;
