@@ -8,6 +8,7 @@ pub mod agent;
 pub mod cli;
 pub mod codes;
 pub mod config;
+pub mod meter;
 pub mod profile;
 pub mod protocol;
 

@@ -6,6 +6,7 @@
 //! pure; only `store` touches the disk.
 
 pub mod alerts;
+pub mod daemon;
 pub mod engine;
 pub mod reading;
 mod rfc3339;

@@ -3,9 +3,12 @@
 //! Each subcommand returns an [`Outcome`] (exit code); `main` only maps it. Output
 //! goes to the writer it is given, so tests can capture it.
 
+mod alerts;
 mod codes_table;
 mod decode;
 mod frame;
+pub mod logging;
+pub mod probe;
 
 use crate::codes::Mode;
 use crate::config::{Config, ConfigError, DEFAULT_CONFIG_PATH};
@@ -66,12 +69,29 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Read a meter on the spot: status, short codes or any object, decoded.
+    Probe(probe::ProbeArgs),
     /// Decode a captured HDLC frame, wrapper frame or bare APDU, layer by layer.
     Frame {
         /// The bytes as hex (`7E A0 07 ...`, `7ea007...`, `0x7E,0xA0`); several arguments are joined.
         #[arg(required = true)]
         hex: Vec<String>,
         /// Print the layers as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the alerts in the gateway's store (newest last).
+    Alerts {
+        /// Only alerts raised since: a duration back from now (24h, 7d) or a date (2026-11-27).
+        #[arg(long)]
+        since: Option<String>,
+        /// Only this meter (serial number).
+        #[arg(long)]
+        meter: Option<String>,
+        /// At most this many alerts.
+        #[arg(long, default_value_t = 1000)]
+        limit: usize,
+        /// One JSON object per line (the alert wire format).
         #[arg(long)]
         json: bool,
     },
@@ -143,6 +163,28 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             let mode = mode.unwrap_or(config.site.mode);
             codes_table::run(&config.lookup, mode, json, out)
         }
+        Command::Alerts {
+            since,
+            meter,
+            limit,
+            json,
+        } => alerts::run(
+            &config,
+            since.as_deref(),
+            meter.as_deref(),
+            limit,
+            json,
+            out,
+            err,
+        ),
+        Command::Probe(args) => probe::run(
+            args,
+            &config.profile,
+            &config.lookup,
+            config.site.mode,
+            out,
+            err,
+        ),
         Command::CheckConfig { .. } | Command::Frame { .. } => exit::SOFTWARE,
     }
 }

@@ -8,6 +8,7 @@ pub mod apdu;
 pub mod axdr;
 pub mod dlt645;
 pub mod hdlc;
+pub mod iec62056_21;
 pub mod obis;
 pub mod units;
 pub mod wrapper;
