@@ -167,7 +167,7 @@ impl LocalTime {
         if self.deviation == DEVIATION_NOT_SPECIFIED {
             self.secs
         } else {
-            self.secs + i64::from(self.deviation) * 60
+            self.secs.saturating_add(i64::from(self.deviation) * 60)
         }
     }
 }
