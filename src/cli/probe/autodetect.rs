@@ -26,12 +26,17 @@ pub const BAUDS: [u32; 5] = [9600, 19200, 4800, 2400, 1200];
 /// over TCP also the wrapper.
 pub fn candidates(a: &ProbeArgs, serial: Option<u64>) -> Vec<Candidate> {
     let timeout = Duration::from_secs_f64(a.timeout.clamp(0.05, 120.0).min(1.0));
-    let mut physicals: Vec<Option<u16>> = vec![a.physical_address, None, Some(0x3FFF)];
+    // Given address, point-to-point one-byte address, the serial-derived address (a
+    // convention many vendors follow: 1000 + SN mod 10000), the all-station address
+    // (some meters answer it on an optical port), then the low factory range.
+    let mut physicals: Vec<Option<u16>> = vec![a.physical_address, None];
     if let Some(sn) = serial {
-        // Green Book convention used by many vendors: physical = 1000 + SN mod 10000.
         physicals.push(Some(1000 + (sn % 10_000) as u16));
     }
-    physicals.dedup();
+    physicals.push(Some(0x3FFF));
+    physicals.extend((16..=31).map(Some));
+    let mut seen = std::collections::HashSet::new();
+    physicals.retain(|p| seen.insert(*p));
     let mut specs: Vec<(LinkSpec, String)> = Vec::new();
     match (&a.port, &a.tcp) {
         (Some(port), _) => {
@@ -54,9 +59,11 @@ pub fn candidates(a: &ProbeArgs, serial: Option<u64>) -> Vec<Candidate> {
         _ => {}
     }
     let mut out = Vec::new();
+    let mut clients = vec![a.client, 16, 1];
+    clients.dedup();
     for (spec, line) in &specs {
-        for client in [a.client, 16, 1] {
-            for physical in &physicals {
+        for physical in &physicals {
+            for &client in &clients {
                 let Ok(server) = HdlcAddress::server(a.logical_address, *physical) else {
                     continue;
                 };
@@ -102,7 +109,7 @@ pub async fn run(a: &ProbeArgs, out: &mut dyn Write, _err: &mut dyn Write) -> u8
         let _ = writeln!(out, "error: {e}");
         return exit::USAGE;
     }
-    let list = candidates(a, None);
+    let list = candidates(a, a.serial);
     let _ = writeln!(
         out,
         "Trying {} combinations (short timeout each)...",

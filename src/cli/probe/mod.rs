@@ -72,6 +72,10 @@ pub struct ProbeArgs {
     /// Try the usual settings until the meter answers, and print the settings to use.
     #[arg(long)]
     pub autodetect: bool,
+    /// The meter's serial number (from its label), for --autodetect to try the
+    /// serial-derived HDLC address.
+    #[arg(long)]
+    pub serial: Option<u64>,
 }
 
 /// What `--read` names.
@@ -324,7 +328,21 @@ async fn read(
         eprint!("\r\x1b[2K");
     }
     let mut code = exit::OK;
-    for item in &report.items {
+    // What a technician needs first: the status and relay, then the values.
+    let mut items: Vec<_> = report.items.iter().collect();
+    items.sort_by_key(|i| {
+        let what = match i {
+            Ok(r) => &r.what,
+            Err(f) => &f.what,
+        };
+        match what {
+            crate::meter::read::Item::Reads(Reads::Status) => 0,
+            crate::meter::read::Item::Reads(Reads::Short(ShortCode(87))) => 1,
+            crate::meter::read::Item::Reads(Reads::Relay | Reads::RelayControl) => 2,
+            _ => 3,
+        }
+    });
+    for item in items {
         match item {
             Ok(r) => {
                 let s = present::show(r, lookup, mode);

@@ -15,7 +15,7 @@ pub struct Shown {
     pub value: String,
     pub unit: String,
     /// The number, when the value is one (JSON `value`).
-    pub number: Option<f64>,
+    pub number: Option<Value>,
     pub coded: Option<crate::codes::StatusInfo>,
     pub json: Value,
 }
@@ -71,15 +71,17 @@ pub fn show(r: &Reading, lookup: &Lookup, mode: Mode) -> Shown {
     let (value, unit) = match &r.value {
         ReadValue::Quantity(q) => {
             let (v, u) = in_code_unit(q, sk.map(|s| s.1));
-            number = v.parse().ok();
+            number = v.parse::<f64>().ok().map(|n| json!(n));
             (v, u)
         }
         ReadValue::Float { value, unit } => {
-            number = Some(*value);
+            number = Some(json!(value));
             (value.to_string(), unit.symbol().unwrap_or("").to_owned())
         }
         ReadValue::Number(n) | ReadValue::Count(n) => {
-            number = Some(*n as f64);
+            number = Some(json!(
+                i64::try_from(*n).map_or_else(|_| json!(n.to_string()), |i| json!(i))
+            ));
             let unit = if matches!(r.value, ReadValue::Count(_)) {
                 "count"
             } else {
@@ -89,17 +91,17 @@ pub fn show(r: &Reading, lookup: &Lookup, mode: Mode) -> Shown {
         }
         ReadValue::Status(s) => {
             let info = lookup.status(*s, mode);
-            number = Some(f64::from(s.0));
+            number = Some(json!(s.0));
             let v = s.to_string();
             coded = Some(info);
             (v, String::new())
         }
         ReadValue::RelayReason(sub) => {
             let info = lookup.relay_reason(*sub, mode);
-            number = Some(f64::from(*sub));
-            let v = format!("{sub:02} (= status {})", info.code);
+            number = Some(json!(sub));
+            let v = format!("{sub:02} (status {})", info.code);
             coded = Some(info);
-            (v, "sub-code".into())
+            (v, String::new())
         }
         other => (other.to_string(), String::new()),
     };
@@ -111,7 +113,7 @@ pub fn show(r: &Reading, lookup: &Lookup, mode: Mode) -> Shown {
     m.insert("attribute".into(), json!(r.attr.attribute));
     m.insert(
         "value".into(),
-        number.map_or_else(|| json!(value), |n| json!(n)),
+        number.clone().unwrap_or_else(|| json!(value)),
     );
     m.insert("value_text".into(), json!(value));
     m.insert("unit".into(), json!(unit));
