@@ -312,6 +312,9 @@ mod tests {
     fn reader_fetches_in_order_after_a_cursor_and_deletes_on_ack() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state.db");
+        // The store creates the database; the reader never does.
+        assert!(OutboxReader::open(&path).is_err());
+        drop(Connection::open(&path).unwrap());
         let mut r = OutboxReader::open(&path).unwrap();
         for i in 0..5 {
             r.conn
