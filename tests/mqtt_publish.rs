@@ -32,7 +32,7 @@ fn expected(store: &calin_agent::agent::Store, meter: &str, n: i64) -> Vec<(Stri
 async fn publish_and_receive(protocol: MqttProtocol) {
     let broker = Broker::start();
     let mut sub = Subscriber::start(broker.port, "consumer", "test/#").await;
-    let dir = tempfile::tempdir().unwrap();
+    let dir = state_dir();
     let mut settings = broker.settings("gw-1");
     settings.protocol = protocol;
     let (doorbell, metrics) = (Doorbell::new(), Metrics::new());
@@ -125,7 +125,7 @@ async fn publishes_in_commit_order_over_mqtt_5() {
 async fn broker_publishes_the_last_will_when_the_publisher_vanishes() {
     let broker = Broker::start();
     let mut sub = Subscriber::start(broker.port, "watcher", "test/+/online").await;
-    let dir = tempfile::tempdir().unwrap();
+    let dir = state_dir();
     let settings = broker.settings("gw-2");
     let (doorbell, metrics) = (Doorbell::new(), Metrics::new());
     let _store = store_with_outbox(dir.path(), &settings, &doorbell, &metrics);

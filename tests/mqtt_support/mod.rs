@@ -267,6 +267,19 @@ impl Subscriber {
     }
 }
 
+/// A state directory for a test store: on tmpfs when there is one, where the store's
+/// fsync per cycle costs nothing (the tests are about ordering and loss across
+/// processes and brokers, not power cuts).
+pub fn state_dir() -> tempfile::TempDir {
+    let shm = Path::new("/dev/shm");
+    if shm.is_dir() {
+        if let Ok(d) = tempfile::tempdir_in(shm) {
+            return d;
+        }
+    }
+    tempfile::tempdir().expect("temp dir")
+}
+
 /// A store in `dir` with the outbox hook registered.
 pub fn store_with_outbox(
     dir: &Path,
