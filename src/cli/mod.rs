@@ -9,6 +9,7 @@ mod decode;
 mod frame;
 pub mod logging;
 pub mod probe;
+mod status;
 
 use crate::codes::Mode;
 use crate::config::{Config, ConfigError, DEFAULT_CONFIG_PATH};
@@ -92,6 +93,13 @@ pub enum Command {
         #[arg(long, default_value_t = 1000)]
         limit: usize,
         /// One JSON object per line (the alert wire format).
+        #[arg(long)]
+        json: bool,
+    },
+    /// A summary for the technician: meters, last successful polls, active alerts by
+    /// category, the MQTT outbox and the broker link.
+    Status {
+        /// Print one JSON object instead of the summary.
         #[arg(long)]
         json: bool,
     },
@@ -185,6 +193,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             out,
             err,
         ),
+        Command::Status { json } => status::run(&config, json, out, err),
         Command::CheckConfig { .. } | Command::Frame { .. } => exit::SOFTWARE,
     }
 }
