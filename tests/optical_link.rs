@@ -845,3 +845,20 @@ async fn probe_optical_says_what_went_wrong() {
     let o = probe(&["--mode-e", "--tcp", &addr]).await;
     assert_eq!(o.status.code(), Some(64), "usage error");
 }
+
+#[tokio::test]
+async fn autodetect_finds_an_optical_meter_first() {
+    let addr = serve_tcp(meter(true), None).await;
+    let o = probe(&["--tcp", &addr, "--autodetect", "--timeout", "0.5"]).await;
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("IEC 62056-21 optical sign-on") && text.contains("ANSWERED"),
+        "{text}"
+    );
+    assert!(text.contains("protocol = \"optical\""), "{text}");
+    assert!(
+        text.contains("CAL5 \"CALIN-OPT1\" (mode E offered"),
+        "{text}"
+    );
+}
