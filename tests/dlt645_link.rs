@@ -503,6 +503,27 @@ async fn probe_dlt645_json_decodes_values_and_the_status_word() {
     );
     assert!(stderr.contains("reply 00 01 00 00"), "{stderr}");
 
+    // The human form.
+    let o = probe(&[
+        "--protocol",
+        "dlt645",
+        "--tcp",
+        &addr,
+        "--read",
+        "status,01",
+    ])
+    .await;
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{text}");
+    assert!(
+        text.starts_with("Meter 000012345678 (DL/T 645-2007) on tcp "),
+        "{text}"
+    );
+    assert!(
+        text.contains("9580.15 kWh") && text.contains("Site visit: yes"),
+        "{text}"
+    );
+
     // A given address and the 1997 edition.
     let o = probe(&[
         "--protocol",

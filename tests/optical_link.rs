@@ -795,6 +795,24 @@ async fn probe_optical_json_decodes_the_readout() {
     );
     assert!(stderr.contains("IEC data block: 7 data sets"), "{stderr}");
 
+    // The human form: the meter, then status first with its meaning and action.
+    let o = probe(&["--optical", "--tcp", &addr]).await;
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{text}");
+    assert!(
+        text.starts_with("Meter CAL5 \"CALIN-OPT1\" on tcp "),
+        "{text}"
+    );
+    assert!(text.contains("read at 9600 baud"), "{text}");
+    let status_at = text.find("status ").unwrap();
+    let energy_at = text.find("Total active energy").unwrap();
+    assert!(status_at < energy_at, "status first: {text}");
+    assert!(
+        text.contains("Magnetic field interference") && text.contains("Action:"),
+        "{text}"
+    );
+    assert!(text.contains("12345.678 kWh"), "{text}");
+
     // --read narrows the readout to what is asked.
     let o = probe(&["--optical", "--tcp", &addr, "--json", "--read", "status"]).await;
     assert_eq!(o.status.code(), Some(0));

@@ -14,6 +14,7 @@
 mod drive;
 mod map;
 mod trace;
+mod value;
 
 use std::time::Duration;
 
@@ -28,10 +29,9 @@ use crate::protocol::iec62056_21::{
 use crate::transport::{BoxLink, Link, TransportError};
 
 pub use drive::Outcome;
-pub use map::{
-    IdEntry, MapError, OpticalItemFailure, OpticalReading, ReadoutMap, ValueProblem, DEFAULT_IDS,
-};
+pub use map::{IdEntry, MapError, OpticalItemFailure, OpticalReading, ReadoutMap, DEFAULT_IDS};
 pub use trace::{traced, OpticalTracer};
+pub use value::ValueProblem;
 
 /// How to talk to one meter's optical port. Build with [`OpticalConfig::new`] and adjust.
 #[derive(Debug, Clone)]
