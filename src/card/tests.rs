@@ -115,3 +115,24 @@ fn headings_are_bold() {
     assert_eq!(title.weight, Weight::Bold);
     assert!(title.size > 12.0);
 }
+
+#[test]
+fn a_long_site_name_wraps_in_the_header_and_is_shortened_in_the_footer() {
+    let name = "Nairobi Eastlands Distribution Area, Kibera North Substation, Feeder 7 \
+                (Olympic Estate, Karanja Road and the Laini Saba market stalls)";
+    let c = CardContent::build(&Lookup::builtin(), Some(name), Mode::Postpaid, "2026-11-27");
+    for paper in [Paper::A4, Paper::LETTER] {
+        assert_on_paper(paper, &c);
+    }
+    let doc = Document::new(Paper::A4).unwrap();
+    let (pages, _) = lay_out(&doc, &c);
+    let runs: Vec<&str> = pages[0].text_runs().map(|r| r.text).collect();
+    assert!(runs.iter().any(|r| r.starts_with("Site: Nairobi")));
+    assert!(
+        runs.iter().any(|r| r.contains("stalls)")),
+        "the header keeps it whole"
+    );
+    assert!(runs
+        .iter()
+        .any(|r| r.contains("…") && r.contains("printed 2026-11-27")));
+}

@@ -232,9 +232,12 @@ impl<'a> Layout<'a> {
             Some(n) => format!("Site: {n}"),
             None => "Site: not configured".to_owned(),
         };
-        let base = base + s.section * 1.6;
-        self.page
-            .text(self.left, base, s.section, Weight::Bold, INK, &site);
+        let mut base = base + s.section * 0.4;
+        for line in self.doc.wrap(&site, s.section, Weight::Bold, self.width) {
+            base += s.section * 1.2;
+            self.page
+                .text(self.left, base, s.section, Weight::Bold, INK, &line);
+        }
         self.y = base + s.small * 0.9;
         self.legend();
         self.page.fill(self.left, self.y, self.width, 0.8, INK);
@@ -369,12 +372,20 @@ impl<'a> Layout<'a> {
         let total = self.pages.len();
         let c = self.content;
         let site = c.site_name.as_deref().unwrap_or("site not configured");
-        let left = format!("{site} · printed {} · {} mode", c.date, c.mode);
+        let tail = format!(" · printed {} · {} mode", c.date, c.mode);
         let base = paper.height - MARGIN;
         let (x, width) = (self.left, self.width);
         for (i, page) in self.pages.iter_mut().enumerate() {
             let right = format!("{} · page {} of {total}", c.generator, i + 1);
             let rw = self.doc.width(&right, s.small, Weight::Regular);
+            // A long site name is shortened here; the header prints it whole.
+            let room = width - rw - s.small * 2.0;
+            let mut name: String = site.to_owned();
+            let mut left = format!("{name}{tail}");
+            while self.doc.width(&left, s.small, Weight::Bold) > room && !name.is_empty() {
+                name.pop();
+                left = format!("{}…{tail}", name.trim_end());
+            }
             page.fill(x, base - s.small * 1.3, width, 0.5, RULE);
             page.text(x, base, s.small, Weight::Bold, INK, &left);
             page.text(x + width - rw, base, s.small, Weight::Regular, INK, &right);

@@ -70,13 +70,22 @@ impl FontFace {
 
     /// Width of `text` at `size` points, without kerning (the card sets no kerning).
     pub fn width(&self, text: &str, size: f32) -> f32 {
-        let units: f32 = text.chars().map(|c| self.advance(c)).sum();
-        units / self.units_per_em * size
+        self.units_to_points(self.advance_units(text), size)
     }
 
-    fn advance(&self, c: char) -> f32 {
-        let gid = self.face.glyph_index(c).unwrap_or(ttf_parser::GlyphId(0));
-        f32::from(self.face.glyph_hor_advance(gid).unwrap_or(0))
+    /// Sum of the advances of `text`, in font units: exact, so widths of pieces add up.
+    pub fn advance_units(&self, text: &str) -> u32 {
+        text.chars()
+            .map(|c| {
+                let gid = self.face.glyph_index(c).unwrap_or(ttf_parser::GlyphId(0));
+                u32::from(self.face.glyph_hor_advance(gid).unwrap_or(0))
+            })
+            .sum()
+    }
+
+    /// Points at `size` for a width in font units.
+    pub fn units_to_points(&self, units: u32, size: f32) -> f32 {
+        units as f32 / self.units_per_em * size
     }
 
     /// Height above the baseline of the tallest glyphs, at `size` points.

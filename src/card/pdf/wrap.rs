@@ -18,38 +18,54 @@ pub fn wrap_indented(
     first_width: f32,
     max_width: f32,
 ) -> Vec<String> {
-    let mut lines: Vec<String> = Vec::new();
-    let mut line = String::new();
-    let width_of = |lines: &Vec<String>| {
-        if lines.is_empty() {
+    // Design: widths are summed in integer font units, so the width of a line built
+    // piece by piece is exactly `face.width(line)`: a line that passes here fits there.
+    let fits = |units: u32, lines: &[String]| {
+        let limit = if lines.is_empty() {
             first_width
         } else {
             max_width
-        }
-    };
-    for word in text.split_whitespace() {
-        let candidate = if line.is_empty() {
-            word.to_owned()
-        } else {
-            format!("{line} {word}")
         };
-        if face.width(&candidate, size) <= width_of(&lines) {
-            line = candidate;
+        face.units_to_points(units, size) <= limit
+    };
+    let space = face.advance_units(" ");
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    let mut line_units = 0;
+    for word in text.split_whitespace() {
+        let word_units = face.advance_units(word);
+        let candidate = if line.is_empty() {
+            word_units
+        } else {
+            line_units + space + word_units
+        };
+        if fits(candidate, &lines) {
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+            line_units = candidate;
             continue;
         }
         if !line.is_empty() {
             lines.push(std::mem::take(&mut line));
+            line_units = 0;
         }
-        // The word alone: cut it if it does not fit on a line of its own.
+        if fits(word_units, &lines) {
+            line.push_str(word);
+            line_units = word_units;
+            continue;
+        }
+        // A word too long for any line: cut it between characters.
         for c in word.chars() {
-            let mut longer = line.clone();
-            longer.push(c);
-            if !line.is_empty() && face.width(&longer, size) > width_of(&lines) {
+            let mut buf = [0u8; 4];
+            let c_units = face.advance_units(c.encode_utf8(&mut buf));
+            if !line.is_empty() && !fits(line_units + c_units, &lines) {
                 lines.push(std::mem::take(&mut line));
-                line.push(c);
-            } else {
-                line = longer;
+                line_units = 0;
             }
+            line.push(c);
+            line_units += c_units;
         }
     }
     if !line.is_empty() {
