@@ -13,6 +13,7 @@ use crate::meter::optical::{self, OpticalConfig, OpticalError};
 use crate::meter::{Framing, MeterError, Session, SessionConfig};
 use crate::protocol::dlt645::Version;
 use crate::protocol::hdlc::HdlcAddress;
+use crate::protocol::iec62056_21::ident::REACTION_TIME_MAX;
 use crate::transport::{LineSettings, LinkSpec};
 use std::io::Write;
 use std::time::Duration;
@@ -191,7 +192,9 @@ async fn try_quick(q: &Quick, timeout: Duration) -> Result<Option<Found>, String
         Quick::Optical { spec, .. } => {
             let mut link = spec.open().await.map_err(|e| format!("cannot open: {e}"))?;
             let mut cfg = OpticalConfig::new();
-            cfg.reply_timeout = timeout;
+            // Design: a meter may take up to 1.5 s to answer a sign-on (IEC 62056-21
+            // t_r); a shorter wait would miss slow meters, whatever --timeout says.
+            cfg.reply_timeout = timeout.max(REACTION_TIME_MAX + Duration::from_millis(100));
             match optical::read_out(&mut link, &cfg).await {
                 Ok(r) => Ok(Some(Found::Optical(r.identification))),
                 Err(OpticalError::NoAnswer { .. }) => Ok(None),
