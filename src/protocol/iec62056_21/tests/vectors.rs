@@ -407,6 +407,9 @@ fn a_password_on_its_way_in_is_not_shown() {
     // Neither as text nor as the byte list a derived `Debug` of the buffer would print.
     let as_list = format!("{:?}", b"s3cr3t".to_vec());
     let as_list = as_list.trim_matches(|c| c == '[' || c == ']');
-    assert!(!shown.contains("s3cr3t") && !shown.contains(as_list), "{shown}");
+    assert!(
+        !shown.contains("s3cr3t") && !shown.contains(as_list),
+        "{shown}"
+    );
     assert!(shown.contains("buffered: 11"), "{shown}");
 }
