@@ -8,6 +8,7 @@ mod codes_table;
 mod decode;
 mod frame;
 pub mod logging;
+pub mod probe;
 
 use crate::codes::Mode;
 use crate::config::{Config, ConfigError, DEFAULT_CONFIG_PATH};
@@ -68,6 +69,8 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Read a meter on the spot: status, short codes or any object, decoded.
+    Probe(probe::ProbeArgs),
     /// Decode a captured HDLC frame, wrapper frame or bare APDU, layer by layer.
     Frame {
         /// The bytes as hex (`7E A0 07 ...`, `7ea007...`, `0x7E,0xA0`); several arguments are joined.
@@ -171,6 +174,14 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             meter.as_deref(),
             limit,
             json,
+            out,
+            err,
+        ),
+        Command::Probe(args) => probe::run(
+            args,
+            &config.profile,
+            &config.lookup,
+            config.site.mode,
             out,
             err,
         ),
