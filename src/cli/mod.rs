@@ -9,6 +9,7 @@ mod decode;
 mod frame;
 pub mod logging;
 pub mod probe;
+mod run;
 
 use crate::codes::Mode;
 use crate::config::{Config, ConfigError, DEFAULT_CONFIG_PATH};
@@ -95,6 +96,9 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run the polling daemon in the foreground (as systemd does): poll every meter of
+    /// the config, raise alerts, store them. SIGTERM stops, SIGHUP reloads the config.
+    Run,
     /// Validate a config file without polling; exit 78 when it is bad.
     CheckConfig {
         /// The file to check (default: the global --config, then /etc/calin-agent/agent.toml).
@@ -147,6 +151,13 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     if let Command::Frame { hex, json } = &cli.command {
         return frame::run(hex, *json, out, err);
     }
+    if let Command::Run = &cli.command {
+        let path = cli
+            .config
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_PATH));
+        return run::run(&path, err);
+    }
     let config = match load_config(cli.config.as_ref()) {
         Ok(c) => c,
         Err(e) => {
@@ -185,6 +196,6 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             out,
             err,
         ),
-        Command::CheckConfig { .. } | Command::Frame { .. } => exit::SOFTWARE,
+        Command::CheckConfig { .. } | Command::Frame { .. } | Command::Run => exit::SOFTWARE,
     }
 }

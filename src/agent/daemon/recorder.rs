@@ -165,7 +165,7 @@ fn log_alert(a: &Alert) {
                 code,
                 meaning = %a.meaning,
                 severity = %a.severity,
-                category,
+                category = %category,
                 action = %a.action,
                 site_visit = %a.site_visit,
                 "{}",
