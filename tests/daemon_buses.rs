@@ -54,8 +54,12 @@ async fn a_vanished_pty_returns_while_the_tcp_bus_keeps_polling() {
     let mut unreachable = false;
     d.wait_for("bus B polls during the outage", |e| {
         match e {
-            DaemonEvent::Polled { meter, ok: true, .. } if meter.as_str() == b => b_ok += 1,
-            DaemonEvent::Polled { meter, ok: false, .. } if meter.as_str() == a => a_failed += 1,
+            DaemonEvent::Polled {
+                meter, ok: true, ..
+            } if meter.as_str() == b => b_ok += 1,
+            DaemonEvent::Polled {
+                meter, ok: false, ..
+            } if meter.as_str() == a => a_failed += 1,
             DaemonEvent::Recorded { alerts, .. } => {
                 unreachable |= alerts
                     .iter()

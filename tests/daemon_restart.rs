@@ -38,9 +38,7 @@ async fn restart_on_the_same_state_raises_nothing_twice() {
     let mut d = start(config.clone());
     let after_restart = d.recorded_polls(&m, 4).await;
     assert!(
-        after_restart
-            .iter()
-            .all(|a| a.kind == AlertKind::Reminder),
+        after_restart.iter().all(|a| a.kind == AlertKind::Reminder),
         "only reminders may follow a restart: {after_restart:#?}"
     );
     // A change after the restart is seen against the resumed counters.

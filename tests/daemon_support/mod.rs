@@ -292,3 +292,4 @@ pub fn count(alerts: &[Alert], meter: &str, kind: AlertKind) -> usize {
         .filter(|a| a.meter.as_str() == meter && a.kind == kind)
         .count()
 }
+pub mod process;

@@ -69,6 +69,14 @@ struct Polled {
     ok: bool,
 }
 
+/// Why a conversation ended without a reading.
+enum Failure {
+    /// The meter or the link failed: a failed poll.
+    Poll(String),
+    /// Stop was asked before the association: not a poll at all.
+    Stopped,
+}
+
 impl BusTask {
     /// `None` for a bus whose protocol the daemon does not speak.
     pub fn new(bus: BusConfig, shared: Shared, heartbeat: &Heartbeat) -> Option<BusTask> {
@@ -167,6 +175,7 @@ impl BusTask {
     }
 
     /// Poll one meter; once stop is asked, give the conversation `grace` to end.
+    /// `None`: stopped without a poll to record.
     async fn poll_within_grace(
         &mut self,
         meter: usize,
@@ -179,7 +188,7 @@ impl BusTask {
         let poll = self.poll(meter, groups, stop.clone());
         tokio::pin!(poll);
         tokio::select! {
-            polled = &mut poll => Some(polled),
+            polled = &mut poll => polled,
             () = async { stopped(&mut watch).await; tokio::time::sleep(grace).await } => {
                 tracing::warn!(bus = %name, grace_ms = grace.as_millis() as u64,
                     "conversation still running after the shutdown grace; abandoned");
@@ -188,7 +197,13 @@ impl BusTask {
         }
     }
 
-    async fn poll(&mut self, i: usize, groups: Groups, stop: watch::Receiver<bool>) -> Polled {
+    /// `None` when stop came before the meter was reached (nothing to record).
+    async fn poll(
+        &mut self,
+        i: usize,
+        groups: Groups,
+        stop: watch::Receiver<bool>,
+    ) -> Option<Polled> {
         let (serial, mode) = match self.bus.meters.get(i) {
             Some(m) => (m.serial.clone(), m.mode),
             None => (String::new(), Default::default()),
@@ -209,21 +224,22 @@ impl BusTask {
                         tracing::debug!(bus = %self.bus.name, meter = %serial, items = ?failures, "items not read");
                     }
                 }
-                Polled {
+                Some(Polled {
                     outcome: PollOutcome::Read(reading),
                     ok: true,
-                }
+                })
             }
-            Err(reason) => {
+            Err(Failure::Stopped) => None,
+            Err(Failure::Poll(reason)) => {
                 tracing::info!(bus = %self.bus.name, meter = %serial, reason = %reason, "poll failed");
-                Polled {
+                Some(Polled {
                     outcome: PollOutcome::Unreachable {
                         meter: MeterId::new(serial),
                         at: self.shared.clock.wall_ms(),
                         reason,
                     },
                     ok: false,
-                }
+                })
             }
         }
     }
@@ -235,7 +251,7 @@ impl BusTask {
         i: usize,
         groups: Groups,
         stop: &watch::Receiver<bool>,
-    ) -> Result<Vec<ReadReport>, String> {
+    ) -> Result<Vec<ReadReport>, Failure> {
         let link = match self.link.take().await {
             Taken::Open { link, fresh } => {
                 if fresh {
@@ -254,13 +270,22 @@ impl BusTask {
                         error: error.clone(),
                     });
                 }
-                return Err(error);
+                return Err(Failure::Poll(error));
             }
         };
-        let config = self.sessions.get(i).cloned().ok_or("no such meter")?;
-        let mut session = Session::open(link, config)
-            .await
-            .map_err(|e| e.to_string())?;
+        let config = self
+            .sessions
+            .get(i)
+            .cloned()
+            .ok_or_else(|| Failure::Poll("no such meter".into()))?;
+        // Design: until the meter has accepted the association there is nothing to
+        // release, so a stop request ends the attempt at once (a silent meter would
+        // otherwise hold the shutdown for all its retries).
+        let mut watch = stop.clone();
+        let mut session = tokio::select! {
+            opened = Session::open(link, config) => opened.map_err(|e| Failure::Poll(e.to_string()))?,
+            () = stopped(&mut watch) => return Err(Failure::Stopped),
+        };
         let beat = self.beat.clone();
         let mut progress = move |_: ReadProgress| beat.beat();
         let profile = self.shared.profile.clone();
@@ -268,7 +293,7 @@ impl BusTask {
         let objects = Selection::Reads(object_reads(groups));
         let report = read_profile(&mut session, &profile, &objects, &mut progress).await;
         if let Some(e) = &report.aborted {
-            return Err(e.to_string());
+            return Err(Failure::Poll(e.to_string()));
         }
         reports.push(report);
         let events = event_reads(groups);
@@ -276,7 +301,7 @@ impl BusTask {
             let selection = Selection::Reads(events);
             let report = read_profile(&mut session, &profile, &selection, &mut progress).await;
             if let Some(e) = &report.aborted {
-                return Err(e.to_string());
+                return Err(Failure::Poll(e.to_string()));
             }
             reports.push(report);
         }
