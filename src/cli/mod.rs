@@ -11,6 +11,7 @@ mod frame;
 pub mod logging;
 pub mod probe;
 mod run;
+mod status;
 
 use crate::codes::Mode;
 use crate::config::{Config, ConfigError, DEFAULT_CONFIG_PATH};
@@ -104,6 +105,13 @@ pub enum Command {
     /// Run the polling daemon in the foreground (as systemd does): poll every meter of
     /// the config, raise alerts, store them. SIGTERM stops, SIGHUP reloads the config.
     Run,
+    /// A summary for the technician: meters, last successful polls, active alerts by
+    /// category, the MQTT outbox and the broker link.
+    Status {
+        /// Print one JSON object instead of the summary.
+        #[arg(long)]
+        json: bool,
+    },
     /// Validate a config file without polling; exit 78 when it is bad.
     CheckConfig {
         /// The file to check (default: the global --config, then /etc/calin-agent/agent.toml).
@@ -202,6 +210,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             err,
         ),
         Command::Card(args) => card::run(&config, &args, out, err),
+        Command::Status { json } => status::run(&config, json, out, err),
         Command::CheckConfig { .. } | Command::Frame { .. } | Command::Run => exit::SOFTWARE,
     }
 }
