@@ -192,10 +192,12 @@ fn check_two_byte_meter(got: &Value, scenario: &Scenario) {
     assert_eq!(got["released"], true, "RLRQ answered by an RLRE: {got}");
 }
 
-/// The frames carrying the serial number hold '~' (0x7E) inside: the harness's
-/// length-based framing was needed (on HDLC; the wrapper has no flags).
-fn check_inner_flags(got: &Value) {
+/// HDLC only: the frames carrying the serial number hold '~' (0x7E) inside, so the
+/// harness's length-based framing was needed; and the object list's blocks came in
+/// segmented frames (each 256-byte block needs three 128-byte information fields).
+fn check_hdlc_framing(got: &Value) {
     assert!(got["inner_flag_frames"].as_u64().unwrap() >= 1, "{got}");
+    assert!(got["segmented_frames"].as_u64().unwrap() >= 2, "{got}");
 }
 
 #[tokio::test]
@@ -220,14 +222,14 @@ async fn u9n_dlms_cosem_reads_the_simulated_meters() {
         .await
         .unwrap();
     check_two_byte_meter(&got, &scenario);
-    check_inner_flags(&got);
+    check_hdlc_framing(&got);
 
     // HDLC, management client 1 with LLS.
     let got = u9n(&py, &config(hdlc.port(), "hdlc", 1, Some("12345678"), 17))
         .await
         .unwrap();
     check_two_byte_meter(&got, &scenario);
-    check_inner_flags(&got);
+    check_hdlc_framing(&got);
 
     // A wrong password: the peer reports the refused association.
     let err = u9n(&py, &config(hdlc.port(), "hdlc", 1, Some("12345679"), 17))

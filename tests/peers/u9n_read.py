@@ -59,6 +59,8 @@ class LengthFramedIO:
         self.pending = bytearray()
         # Frames received with 0x7E between their flags: each would have stalled u9n.
         self.inner_flag_frames = 0
+        # Frames received with the segmentation bit (more segments follow).
+        self.segmented_frames = 0
 
     def connect(self):
         self.sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
@@ -97,6 +99,8 @@ class LengthFramedIO:
         frame = self.recv(length + 2)
         if FLAG in frame[1:-1]:
             self.inner_flag_frames += 1
+        if frame[1] & 0x08:
+            self.segmented_frames += 1
         return frame
 
 
@@ -223,6 +227,7 @@ def main():
     out["released"] = rlre is not None and type(rlre).__name__ == "ReleaseResponse"
     client.disconnect()
     out["inner_flag_frames"] = io.inner_flag_frames
+    out["segmented_frames"] = io.segmented_frames
     print("RESULT " + json.dumps(out))
 
 
