@@ -42,7 +42,8 @@ async fn public_session(link: DuplexStream, physical: u16) -> RawClient<DuplexSt
 
 #[tokio::test(start_paused = true)]
 async fn the_builtin_meter_answers_every_kind_of_read() {
-    let (_sim, link) = start(Scenario::builtin(), SimOptions::default());
+    let (sim, link) = start(Scenario::builtin(), SimOptions::default());
+    let mut events = sim.handle().subscribe();
     let mut c = public_session(link, 17).await;
     assert_eq!(
         c.get(3, ENERGY, 2, None).await.unwrap(),
@@ -57,6 +58,19 @@ async fn the_builtin_meter_answers_every_kind_of_read() {
         panic!()
     };
     assert!(list.len() > 20, "{} objects", list.len());
+    let object_list_in_blocks = wait_for(&mut events, |e| match e {
+        SimEvent::Served {
+            served: Served::Get { obis, blocks, .. },
+            ..
+        } if *obis == ASSOCIATION => Some(*blocks),
+        _ => None,
+    })
+    .await;
+    assert_eq!(
+        object_list_in_blocks,
+        Some(true),
+        "longer than the 512-byte PDU"
+    );
     // Selective access by range on the disconnector log: April 15th to 30th.
     let stamp = |s: &str| {
         let t = calin_agent::sim::time::LocalTime::parse(s).unwrap();

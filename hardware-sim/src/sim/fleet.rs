@@ -82,7 +82,8 @@ impl Fleet {
 
     /// Scenario time at simulator time `now`.
     pub fn scenario_time(&self, now: Duration) -> Duration {
-        now.mul_f64(self.time_scale)
+        // Saturates instead of panicking on an absurd scale.
+        Duration::try_from_secs_f64(now.as_secs_f64() * self.time_scale).unwrap_or(Duration::MAX)
     }
 
     /// Apply the scripted changes due at `now`; what changed.

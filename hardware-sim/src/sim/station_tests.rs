@@ -345,3 +345,44 @@ fn wrapper_serves_one_meter_per_client_wport() {
     assert!(b.send(ms(4), &wrapped(16, 2, &get)).writes.is_empty());
     assert!(b.send(ms(5), &[0, 2, 0, 16, 0, 1, 0, 0]).close);
 }
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Any bytes, in any chunks, on an HDLC line or a wrapper port: no panic, and every
+        /// write is a whole frame the protocol crate parses (no fault is armed).
+        #[test]
+        fn arbitrary_bytes_never_break_a_station(chunks in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..64), 0..16)) {
+            let mut b = Bench::new(BUS, Framing::Hdlc, 1.0);
+            for (i, chunk) in chunks.iter().enumerate() {
+                for w in b.send(ms(i as u64), chunk).writes {
+                    prop_assert!(Frame::parse(&w.bytes).is_ok());
+                }
+            }
+            let mut b = Bench::new(BUS, Framing::Wrapper { meter: 0 }, 1.0);
+            for (i, chunk) in chunks.iter().enumerate() {
+                for w in b.send(ms(i as u64), chunk).writes {
+                    prop_assert!(WrapperFrame::parse(&w.bytes).is_ok());
+                }
+            }
+        }
+
+        /// Any APDU bytes inside a well-formed I-frame: the meter answers with an APDU that
+        /// decodes (an exception-response for garbage), and the session stays usable.
+        #[test]
+        fn arbitrary_apdus_get_a_decodable_answer(apdu in proptest::collection::vec(any::<u8>(), 1..200)) {
+            let mut b = Bench::new(BUS, Framing::Hdlc, 1.0);
+            let mut c = connected(&mut b, 17);
+            c.send_apdu(ms(1), &apdu).unwrap();
+            let got = converse(&mut b, &mut c, ms(1));
+            prop_assert_eq!(got.len(), 1);
+            prop_assert!(Apdu::decode(&got[0]).is_ok());
+            let aarq = Apdu::Aarq(Aarq::logical_name(None, InitiateRequest::new(512)));
+            prop_assert!(matches!(request(&mut b, &mut c, ms(2), &aarq), Apdu::Aare(_)));
+        }
+    }
+}

@@ -117,10 +117,6 @@ impl LocalTime {
         }
     }
 
-    pub fn with_deviation(self, deviation: i16) -> LocalTime {
-        LocalTime { deviation, ..self }
-    }
-
     /// The COSEM date-time; hundredths are "not specified", the status is "OK" (0).
     pub fn to_date_time(self) -> DateTime {
         let days = self.secs.div_euclid(86_400);
@@ -171,7 +167,7 @@ impl LocalTime {
         if self.deviation == DEVIATION_NOT_SPECIFIED {
             self.secs
         } else {
-            self.secs + i64::from(self.deviation) * 60
+            self.secs.saturating_add(i64::from(self.deviation) * 60)
         }
     }
 }

@@ -149,7 +149,7 @@ pub(super) fn set(
         (CosemObject::Clock { offset_secs }, 2) => {
             let dt = value.as_date_time().ok_or(Refusal::TypeUnmatched)?;
             let t = LocalTime::from_date_time(&dt).ok_or(Refusal::TypeUnmatched)?;
-            *offset_secs = t.secs - base.secs;
+            *offset_secs = t.secs.saturating_sub(base.secs);
             Ok(())
         }
         (CosemObject::DisconnectControl { control_mode, .. }, 4) => match value {

@@ -3,11 +3,13 @@
 use super::*;
 use crate::profile::Profile;
 use crate::protocol::apdu::{
-    Aare, Aarq, AssociationResult, AttributeDescriptor, AttributeWithSelection, InitiateError,
-    InitiateRequest, MethodDescriptor, ReleaseRequestReason, Rlrq, ServiceError, SourceDiagnostic,
-    UserInformation,
+    Aare, Aarq, AssociationResult, AttributeDescriptor, AttributeWithSelection, Conformance,
+    DataBlockResult, GetDataResult, GetRequest, GetResponse, InitiateError, InitiateRequest,
+    InvokeIdAndPriority, MethodDescriptor, ReleaseRequestReason, Rlrq, SelectiveAccess,
+    ServiceError, SourceDiagnostic, UserInformation,
 };
 use crate::protocol::axdr::{Data, Limits};
+use crate::protocol::obis::ObisCode;
 use crate::sim::fault::FaultKind;
 use crate::sim::scenario::Scenario;
 

@@ -7,7 +7,10 @@
 //! holds data only; the meters that serve it are built in `meter`.
 
 mod error;
+mod faults;
+mod parse;
 mod raw;
+mod values;
 
 #[cfg(test)]
 mod tests;
@@ -273,7 +276,7 @@ impl Scenario {
         text: &str,
         profile: &Profile,
     ) -> Result<Scenario, ScenarioError> {
-        raw::parse(source, text, profile)
+        parse::parse(source, text, profile)
     }
 
     pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {

@@ -1,6 +1,7 @@
 //! A meter built from a scenario: objects where the profile says, changes over time.
 
 use super::*;
+use crate::protocol::units::{ScalerUnit, Unit};
 use crate::sim::scenario::Scenario;
 
 const STATUS: ObisCode = ObisCode::new(0, 0, 96, 5, 0, 255);

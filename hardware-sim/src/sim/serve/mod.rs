@@ -7,6 +7,10 @@
 //! configured baud rate), and fires the station's timers. All protocol decisions are in
 //! the sans-IO modules below it.
 
+mod handle;
+
+pub use handle::{wait_for, SimHandle};
+
 use core::time::Duration;
 use std::collections::VecDeque;
 use std::io;
@@ -20,16 +24,13 @@ use tokio::sync::{broadcast, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use crate::codes::ShortCode;
 use crate::profile::Profile;
-use crate::protocol::obis::ObisCode;
 use crate::transport::{LineSettings, Link, PacedLink, PtyLink, TcpLink, TransportError};
 
-use super::fault::FaultKind;
-use super::fleet::{Fleet, SimEvent};
-use super::meter::{BuildError, MeterSnapshot};
-use super::scenario::{RelayState, Scenario, ScenarioError};
-use super::station::{Framing, Station, Step};
+use crate::sim::fleet::{Fleet, SimEvent};
+use crate::sim::meter::BuildError;
+use crate::sim::scenario::{Scenario, ScenarioError};
+use crate::sim::station::{Framing, Station, Step};
 
 /// Events kept for a slow subscriber before it starts missing some.
 const EVENT_BACKLOG: usize = 4096;
@@ -317,104 +318,4 @@ async fn write_frame<L: Link>(
     }
     link.write_all(bytes).await?;
     link.flush().await
-}
-
-/// Changes meters and watches the simulator, for tests and the demo. Every change takes
-/// effect for the next request any link receives.
-#[derive(Clone)]
-pub struct SimHandle {
-    shared: Arc<Shared>,
-}
-
-impl SimHandle {
-    /// Index of the meter with this name or serial number.
-    pub fn meter_index(&self, name_or_serial: &str) -> Option<usize> {
-        self.shared.scenario.meter_index(name_or_serial)
-    }
-
-    /// Scenario time now (time since start, times the time scale).
-    pub fn scenario_time(&self) -> Duration {
-        self.shared.fleet().scenario_time(self.shared.now())
-    }
-
-    fn with_meter<T>(
-        &self,
-        meter: usize,
-        f: impl FnOnce(&mut super::meter::SimMeter, Duration) -> T,
-    ) -> Result<T, SimError> {
-        let mut fleet = self.shared.fleet();
-        let t = fleet.scenario_time(self.shared.now());
-        let m = fleet.meter_mut(meter).ok_or(SimError::NoSuchMeter(meter))?;
-        Ok(f(m, t))
-    }
-
-    pub fn set_status(&self, meter: usize, status: u32) -> Result<(), SimError> {
-        self.with_meter(meter, |m, _| m.set_status(status))
-    }
-
-    pub fn set_code(&self, meter: usize, code: ShortCode, value: i64) -> Result<(), SimError> {
-        self.with_meter(meter, |m, _| m.set_code(code, value))
-    }
-
-    /// Add `by` to a counter (or any integer short code).
-    pub fn bump_counter(&self, meter: usize, code: ShortCode, by: i64) -> Result<(), SimError> {
-        self.with_meter(meter, |m, _| m.add_code(code, by))
-    }
-
-    pub fn set_relay(&self, meter: usize, state: RelayState) -> Result<(), SimError> {
-        self.with_meter(meter, |m, _| m.set_relay(state))
-    }
-
-    /// Append an event with the meter's clock now.
-    pub fn add_event(&self, meter: usize, log: ObisCode, code: u16) -> Result<(), SimError> {
-        self.with_meter(meter, |m, t| {
-            let now = m.clock(t);
-            m.add_event(log, code, now)
-        })
-    }
-
-    /// Power a meter off (it answers nothing) or back on (with fresh sessions).
-    pub fn set_offline(&self, meter: usize, offline: bool) -> Result<(), SimError> {
-        self.with_meter(meter, |m, _| m.set_offline(offline))
-    }
-
-    /// Apply `fault` to the meter's next response frame (or next AARQ, for association faults).
-    pub fn inject_fault(&self, meter: usize, fault: FaultKind) -> Result<(), SimError> {
-        self.with_meter(meter, |m, _| m.faults.inject(fault))
-    }
-
-    pub fn snapshot(&self, meter: usize) -> Result<MeterSnapshot, SimError> {
-        self.with_meter(meter, |m, _| m.snapshot())
-    }
-
-    /// Everything that happens from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<SimEvent> {
-        self.shared.events.subscribe()
-    }
-
-    /// Stop every link and listener.
-    pub fn shutdown(&self) {
-        self.shared.shutdown.send_replace(true);
-    }
-}
-
-/// Wait for the first event `pick` accepts (events missed by a lagging receiver are
-/// skipped); `None` once the simulator is gone.
-pub async fn wait_for<T>(
-    rx: &mut broadcast::Receiver<SimEvent>,
-    mut pick: impl FnMut(&SimEvent) -> Option<T>,
-) -> Option<T> {
-    loop {
-        match rx.recv().await {
-            Ok(event) => {
-                if let Some(t) = pick(&event) {
-                    return Some(t);
-                }
-            }
-            Err(broadcast::error::RecvError::Lagged(n)) => {
-                tracing::warn!(missed = n, "event receiver lagged");
-            }
-            Err(broadcast::error::RecvError::Closed) => return None,
-        }
-    }
 }
