@@ -29,9 +29,12 @@
 pub mod cli;
 pub mod cosem;
 pub mod dlms;
+pub mod dlt645;
 pub mod fault;
 pub mod fleet;
 pub mod meter;
+pub mod optical;
+pub mod readings;
 pub mod scenario;
 pub mod serve;
 pub mod station;
