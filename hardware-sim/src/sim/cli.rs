@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use super::scenario::Scenario;
-use super::serve::{SimOptions, Simulator};
+use super::serve::{SimError, SimOptions, Simulator};
 use super::station::Framing;
 use crate::protocol::dlt645::Version;
 
@@ -221,7 +221,13 @@ pub async fn run(
     };
     let sim =
         Simulator::new(scenario, options).map_err(|e| Failure::new(EX_CONFIG, e.to_string()))?;
-    let unavailable = |e: super::serve::SimError| Failure::new(EX_UNAVAILABLE, e.to_string());
+    let unavailable = |e: super::serve::SimError| match e {
+        // The scenario has no meter for what the link speaks.
+        SimError::NoMeterSpeaks { .. } | SimError::NoSuchMeter(_) => {
+            Failure::new(EX_CONFIG, e.to_string())
+        }
+        other => Failure::new(EX_UNAVAILABLE, other.to_string()),
+    };
     match args.tcp {
         Some(addr) => {
             let (local, _task) = sim.serve_tcp(addr, framing).await.map_err(unavailable)?;

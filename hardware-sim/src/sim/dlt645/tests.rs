@@ -241,3 +241,17 @@ fn the_link_edition_overrides_the_meters() {
     ));
     assert_eq!(&data[2..], [0x57, 0x34, 0x12, 0x00]);
 }
+
+#[test]
+fn a_scripted_status_change_shows_in_c111() {
+    let change = "[[meter.change]]\nat = 2.0\nstatus = 1015\n\n[[meter]]\nname = \"old\"";
+    let text = SCENARIO.replace("[[meter]]\nname = \"old\"", change);
+    let s = Scenario::parse("t.toml", &text).unwrap();
+    let mut fleet = Fleet::new(&s, &Profile::calin(), 1.0).unwrap();
+    let mut station = Station::new(&fleet, Framing::Dlt645 { version: None });
+    let c111 = frame(A, 0x01, &[0x11, 0xC1]);
+    let before = station.handle_bytes(&mut fleet, Duration::from_secs(1), &c111);
+    assert_eq!(only_reply(&before).2[2], 0x00);
+    let after = station.handle_bytes(&mut fleet, Duration::from_secs(3), &c111);
+    assert_eq!(only_reply(&after).2[2], 0x02, "magnetic");
+}

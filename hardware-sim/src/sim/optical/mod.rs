@@ -65,6 +65,10 @@ struct Active {
     agreed: Option<u32>,
     /// A change of the client's line seen before the option select was taken.
     early: Option<(Duration, u32)>,
+    /// The client switched to another rate than agreed: reported after the check itself.
+    wrong_rate: Option<SimEvent>,
+    /// Our side of the line now.
+    line: LineSettings,
     /// Mode E: the HDLC server that owns the line now.
     hdlc: Option<LineMeter>,
 }
@@ -131,7 +135,7 @@ impl OpticalLine {
     ) {
         for (i, &byte) in bytes.iter().enumerate() {
             self.power_check(fleet, step);
-            match &mut self.active {
+            let scan = match &mut self.active {
                 Some(a) if a.hdlc.is_some() => {
                     let rest = bytes.get(i..).unwrap_or_default();
                     a.feed_hdlc(fleet, now, rest, step);
@@ -144,8 +148,15 @@ impl OpticalLine {
                     };
                     a.session.handle_bytes(now, &[b]);
                     a.drain(fleet, now, step);
+                    // Design: a sign-on in the middle of a session starts a new one (the
+                    // client gave up, or over TCP it did not wait for the readout's
+                    // wire time), with a fresh readout.
+                    (a.framing == CharFraming::SevenE1 && a.hdlc.is_none()).then_some(b)
                 }
-                _ => self.scan_byte(fleet, now, byte & SEVEN_BITS, step),
+                _ => Some(byte & SEVEN_BITS),
+            };
+            if let Some(b) = scan {
+                self.scan_byte(fleet, now, b, step);
             }
         }
     }
@@ -182,7 +193,7 @@ impl OpticalLine {
             return;
         }
         if a.agreed.is_some() {
-            a.report_switch(now, baud, step);
+            a.report_switch(now, baud);
             a.drain(fleet, now, step);
         } else if !a.option_taken {
             a.early = Some((now, baud));
@@ -253,6 +264,12 @@ impl OpticalLine {
             Err(e) => return tracing::warn!(meter = %m.name(), %e, "optical session not started"),
         };
         tracing::info!(meter = %m.name(), "optical sign-on");
+        if let Some(old) = self.active.take() {
+            if old.line != Self::initial_line() {
+                step.writes
+                    .push(line_write(old.meter, Self::initial_line()));
+            }
+        }
         let mut a = Active {
             meter,
             epoch: m.power_epoch(),
@@ -261,6 +278,8 @@ impl OpticalLine {
             option_taken: false,
             agreed: None,
             early: None,
+            wrong_rate: None,
+            line: Self::initial_line(),
             hdlc: None,
         };
         a.session.handle_bytes(now, line);
@@ -285,7 +304,8 @@ impl Active {
                 MeterAction::SetTimer(_) => {}
                 MeterAction::SwitchLine { baud, framing } => {
                     self.framing = framing;
-                    step.writes.push(line_write(meter, settings(baud, framing)));
+                    self.line = settings(baud, framing);
+                    step.writes.push(line_write(meter, self.line));
                     if self.session.is_idle() {
                         self.agreed = None;
                     } else {
@@ -293,7 +313,7 @@ impl Active {
                         self.option_taken = true;
                         self.agreed = Some(baud);
                         if let Some((at, seen)) = self.early.take() {
-                            self.report_switch(at, seen, step);
+                            self.report_switch(at, seen);
                         }
                     }
                 }
@@ -312,14 +332,15 @@ impl Active {
                 }
             }
         }
+        step.events.extend(self.wrong_rate.take());
     }
 
     /// Check the client's first line change after the option select.
-    fn report_switch(&mut self, at: Duration, seen: u32, step: &mut Step) {
+    fn report_switch(&mut self, at: Duration, seen: u32) {
         self.session.handle_peer_switch(at);
         if let Some(agreed) = self.agreed.take() {
             if agreed != seen {
-                step.events.push(SimEvent::OpticalPeerBaud {
+                self.wrong_rate = Some(SimEvent::OpticalPeerBaud {
                     meter: self.meter,
                     agreed,
                     seen,

@@ -479,3 +479,41 @@ fn mode_e_bytes_sooner_than_the_reaction_time_are_flagged() {
         b.checks()
     );
 }
+
+#[test]
+fn a_sign_on_before_the_readout_has_left_the_wire_starts_a_fresh_session() {
+    let mut b = Bench::new(SCENARIO);
+    b.sign_on_and_select();
+    b.run_until(ms(1400));
+    assert!(!b.take_bytes().is_empty(), "the readout");
+    b.writes.clear();
+    // Over TCP the readout arrives at once; the client signs on again at once.
+    b.send(ms(1400), SIGN_ON);
+    assert_eq!(
+        b.lines(),
+        vec![LineSettings::new_7e1(300)],
+        "back to 300 first"
+    );
+    b.run_until(ms(1600));
+    assert_eq!(b.take_bytes(), b"/CLN5\\2CALIN-SIM\r\n");
+}
+
+#[test]
+fn a_scripted_change_shows_in_the_readout() {
+    let change =
+        "[[meter.change]]\nat = 2.0\nstatus = 1015\nset = { 87 = 15 }\n\n[[meter]]\nname = \"b\"";
+    let text = SCENARIO.replace("[[meter]]\nname = \"b\"", change);
+    let mut b = Bench::new(&text);
+    b.send(ms(3000), SIGN_ON);
+    b.run_until(ms(3900));
+    b.take_bytes();
+    b.send(ms(4000), ACK_READOUT_9600);
+    b.run_until(ms(4400));
+    let lines = readout_lines(&b.take_bytes());
+    assert!(lines.contains(&"C.5.0(1015)".to_owned()), "{lines:?}");
+    assert!(lines.contains(&"C.87.0(15)".to_owned()), "{lines:?}");
+    assert!(b.events.contains(&SimEvent::ChangeApplied {
+        meter: 0,
+        at: Duration::from_secs(2)
+    }));
+}
