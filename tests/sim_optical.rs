@@ -320,3 +320,40 @@ async fn on_a_pty_switching_between_ack_and_reply_is_in_time_and_the_rate_is_che
     let lines = readout_lines(&read_until(&mut port, block_done).await);
     assert_eq!(value(&lines, "C.1.0"), "123");
 }
+
+/// With pacing on, the port runs at 300 baud 7E1 until the option select and at the
+/// agreed rate after it (virtual time: the wire times are exact).
+#[tokio::test(start_paused = true)]
+async fn paced_the_port_follows_the_sessions_baud_rate() {
+    let options = SimOptions {
+        baud: Some(19200),
+        ..SimOptions::default()
+    };
+    let sim = Simulator::new(Scenario::parse("o.toml", SCENARIO).unwrap(), options).unwrap();
+    let (mut client, sim_end) = tokio::io::duplex(4096);
+    sim.serve_link(sim_end, Framing::Optical);
+    let at_300 = LineSettings::new_7e1(300);
+    let t0 = tokio::time::Instant::now();
+    client.write_all(SIGN_ON).await.unwrap();
+    let ident = read_until(&mut client, line_done).await;
+    // The reaction time, then 18 characters at 300 baud (the last one whole).
+    let expected = Duration::from_millis(200) + at_300.wire_time(ident.len() as u64);
+    let took = t0.elapsed();
+    assert!(
+        took >= expected && took < expected + Duration::from_millis(5),
+        "{took:?} vs {expected:?}"
+    );
+    let t1 = tokio::time::Instant::now();
+    client.write_all(b"\x06050\r\n").await.unwrap();
+    let block = read_until(&mut client, block_done).await;
+    // The ack's wire time at 300, the reaction time, then the block at 9600.
+    let at_9600 = LineSettings::new_7e1(9600);
+    let expected =
+        at_300.wire_time(5) + Duration::from_millis(200) + at_9600.wire_time(block.len() as u64);
+    let took = t1.elapsed();
+    assert!(
+        took >= expected && took < expected + Duration::from_millis(5),
+        "{took:?} vs {expected:?}: the block went out at 9600, not 300 or 19200"
+    );
+    readout_lines(&block);
+}

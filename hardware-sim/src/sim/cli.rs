@@ -41,10 +41,11 @@ pub enum Protocol {
 #[derive(Debug, clap::Parser)]
 #[command(name = "calin-sim", version)]
 pub struct Args {
-    /// Serve on this TCP address (port 0 picks a free port), HDLC unless --wrapper.
+    /// Serve on this TCP address (port 0 picks a free port), HDLC unless told otherwise.
     #[arg(long, value_name = "ADDR", conflicts_with = "pty", required_unless_present_any = ["pty", "check"])]
     pub tcp: Option<SocketAddr>,
-    /// Serve HDLC on a new pseudo-terminal; open the printed path as a serial port.
+    /// Serve on a new pseudo-terminal (HDLC unless told otherwise); open the printed path
+    /// as a serial port.
     #[arg(long)]
     pub pty: bool,
     /// Speak the IEC 62056-47 wrapper on TCP instead of HDLC (one meter per connection).

@@ -393,12 +393,16 @@ async fn sleep_until(at: Option<Instant>) {
     }
 }
 
-/// Write one frame and wait until it has left (a paced link returns from `flush` then).
+/// Write one frame.
 ///
 /// Design: `PacedLink` hands byte k over when the k bytes before it have had their wire
 /// time, i.e. at the start of its own slot. A UART delivers a byte when its stop bit has
 /// arrived, one character time later; waiting one character before each frame gives the
-/// reader that timing, so N bytes arrive N character times after the meter starts.
+/// reader that timing, so N bytes arrive N character times after the meter starts. For
+/// the same reason a paced frame is not flushed: by the reader's clock the last byte has
+/// arrived when it is handed over, and the loop must be reading again then (an optical
+/// client answers the identification at once). The next write or line change waits for
+/// the line anyway. An unpaced link is flushed.
 async fn write_frame<L: Link>(
     link: &mut L,
     bytes: &[u8],
@@ -406,6 +410,7 @@ async fn write_frame<L: Link>(
 ) -> io::Result<()> {
     if let Some(c) = char_time {
         tokio::time::sleep(c).await;
+        return link.write_all(bytes).await;
     }
     link.write_all(bytes).await?;
     link.flush().await
