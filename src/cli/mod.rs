@@ -4,6 +4,7 @@
 //! goes to the writer it is given, so tests can capture it.
 
 mod alerts;
+mod card;
 mod codes_table;
 mod decode;
 mod frame;
@@ -27,6 +28,8 @@ pub mod exit {
     pub const DATA: u8 = 65;
     pub const UNAVAILABLE: u8 = 69;
     pub const SOFTWARE: u8 = 70;
+    /// An output file cannot be written.
+    pub const CANT_CREATE: u8 = 73;
     pub const CONFIG: u8 = 78;
 }
 
@@ -95,6 +98,8 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write the printable code reference card (PDF or HTML) with the site's overrides.
+    Card(card::CardArgs),
     /// Validate a config file without polling; exit 78 when it is bad.
     CheckConfig {
         /// The file to check (default: the global --config, then /etc/calin-agent/agent.toml).
@@ -185,6 +190,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             out,
             err,
         ),
+        Command::Card(args) => card::run(&config, &args, out, err),
         Command::CheckConfig { .. } | Command::Frame { .. } => exit::SOFTWARE,
     }
 }
