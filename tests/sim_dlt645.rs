@@ -205,3 +205,49 @@ async fn dlt645_over_a_pty() {
     assert_eq!(control, 0x81);
     assert_eq!(data, [0x10, 0x90, 0x00, 0x42, 0x00, 0x00]);
 }
+
+/// The agent's own DL/T 645 reader (`meter::dlt645`) against the simulator: it finds the
+/// lone meter with the wildcard, and reads the status from Calin `C1 11` as the
+/// operating status the handle set. Both ends are ours; the bytes are checked by hand above.
+#[tokio::test]
+async fn the_agents_dlt645_reader_reads_the_simulator() {
+    use calin_agent::meter::dlt645::{all_reads, Dlt645Config, Dlt645Meter};
+    use calin_agent::meter::read::ReadValue;
+    use calin_agent::profile::Reads;
+    use calin_agent::transport::{BoxLink, TcpLink};
+
+    let sim = sim();
+    sim.handle().set_status(0, 1015).unwrap();
+    let (addr, _task) = sim
+        .serve_tcp(
+            "127.0.0.1:0".parse().unwrap(),
+            Framing::Dlt645 { version: None },
+        )
+        .await
+        .unwrap();
+    let link: BoxLink = Box::new(TcpLink::connect(&addr.to_string(), WAIT).await.unwrap());
+    let cfg = Dlt645Config::new(Version::V2007);
+    let mut meter = Dlt645Meter::connect(link, cfg).await.unwrap();
+    assert_eq!(meter.address(), Address::from_wire(A));
+    let report = meter
+        .read(&all_reads(Version::V2007, cfg.vendor_version))
+        .await;
+    assert!(report.aborted.is_none(), "{:?}", report.aborted);
+    let value = |what: Reads| {
+        report
+            .items
+            .iter()
+            .find_map(|i| match i {
+                Ok(r) if r.what == what => Some(r.value.clone()),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("no {what} in {:?}", report.items))
+    };
+    assert_eq!(
+        value(Reads::Status),
+        ReadValue::Status(calin_agent::codes::OperatingStatus(1015))
+    );
+    assert_eq!(value(Reads::Short(ShortCode(52))), ReadValue::Count(3));
+    let energy = format!("{:?}", value(Reads::Short(ShortCode(1))));
+    assert!(energy.contains("4200"), "42.00 kWh: {energy}");
+}

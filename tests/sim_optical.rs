@@ -131,11 +131,11 @@ async fn the_readout_over_tcp_is_the_meter_state_and_follows_changes() {
     assert_eq!(value(&lines, "1.8.0"), "000987.654*kWh");
     assert_eq!(value(&lines, "1.7.0"), "02.500*kW");
     assert_eq!(value(&lines, "13.7.0"), "0.987");
-    assert_eq!(value(&lines, "C.40.0"), "3");
+    assert_eq!(value(&lines, "C.20.0"), "3");
     assert_eq!(value(&lines, "C.7.0"), "7");
     assert_eq!(value(&lines, "C.5.0"), "1000");
     assert_eq!(value(&lines, "C.87.0"), "0");
-    assert_eq!(value(&lines, "96.3.10"), "1");
+    assert_eq!(value(&lines, "C.3.10"), "1");
 
     // Magnetic tamper, the relay opened for it: the next session sees both.
     let h = sim.handle();
@@ -149,8 +149,8 @@ async fn the_readout_over_tcp_is_the_meter_state_and_follows_changes() {
     let lines = readout(&mut tcp).await;
     assert_eq!(value(&lines, "C.5.0"), "1015");
     assert_eq!(value(&lines, "C.87.0"), "15");
-    assert_eq!(value(&lines, "96.3.10"), "0");
-    assert_eq!(value(&lines, "C.40.0"), "4");
+    assert_eq!(value(&lines, "C.3.10"), "0");
+    assert_eq!(value(&lines, "C.20.0"), "4");
     sim.handle().shutdown();
 }
 
@@ -356,4 +356,51 @@ async fn paced_the_port_follows_the_sessions_baud_rate() {
         "{took:?} vs {expected:?}: the block went out at 9600, not 300 or 19200"
     );
     readout_lines(&block);
+}
+
+/// The agent's own optical reader (`meter::optical`) against the simulator on a pty: the
+/// readout maps onto the readings the agent's id table expects, and the simulator finds
+/// that the agent switched baud in time. Both ends are ours; the Python peer in
+/// `interop_iec21.rs` is the independent check.
+#[tokio::test]
+async fn the_agents_optical_reader_reads_the_simulator_and_switches_in_time() {
+    use calin_agent::codes::{OperatingStatus, ShortCode};
+    use calin_agent::meter::optical::{self, OpticalConfig, ReadoutMap};
+    use calin_agent::meter::read::ReadValue;
+    use calin_agent::profile::Reads;
+
+    let sim = sim(SCENARIO);
+    sim.handle().set_status(0, 1015).unwrap();
+    let mut events = sim.handle().subscribe();
+    let (path, _task) = sim.serve_pty(Framing::Optical).unwrap();
+    let mut port = SerialLink::open(path.to_str().unwrap(), LineSettings::new_7e1(300))
+        .await
+        .unwrap();
+    let readout = tokio::time::timeout(WAIT, optical::read_out(&mut port, &OpticalConfig::new()))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(readout.baud, 9600);
+    let readings = ReadoutMap::builtin().readings(&readout.data_sets);
+    let mapped = |reads: Reads| {
+        readings
+            .iter()
+            .find_map(|r| match r {
+                Ok(r) if r.reads == Some(reads) => Some(r.value.clone()),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("no {reads} in {readings:?}"))
+    };
+    assert!(readings.iter().all(Result::is_ok), "{readings:?}");
+    assert_eq!(mapped(Reads::Serial), ReadValue::Text("47001234567".into()));
+    assert_eq!(
+        mapped(Reads::Status),
+        ReadValue::Status(OperatingStatus(1015))
+    );
+    assert_eq!(mapped(Reads::Short(ShortCode(40))), ReadValue::Count(3));
+    assert_eq!(mapped(Reads::Short(ShortCode(52))), ReadValue::Count(7));
+    let energy = format!("{:?}", mapped(Reads::Short(ShortCode(1))));
+    assert!(energy.contains("987654"), "{energy}");
+    let check = switch_check(&mut events).await;
+    assert!(matches!(check, SwitchCheck::InTime { .. }), "{check:?}");
 }

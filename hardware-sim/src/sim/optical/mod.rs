@@ -258,7 +258,7 @@ impl OpticalLine {
         let t = fleet.scenario_time(now);
         let Some(m) = fleet.meter(meter) else { return };
         let Some(spec) = &m.spec.optical else { return };
-        let sets = readout::data_sets(spec, &Readings::of(m, t));
+        let sets = readout::data_sets(spec, &Readings::of(m, t), m.profile());
         let session = match MeterSession::new(readout::meter_config(spec, &m.spec.serial, sets)) {
             Ok(s) => s,
             Err(e) => return tracing::warn!(meter = %m.name(), %e, "optical session not started"),
