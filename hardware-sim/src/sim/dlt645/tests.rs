@@ -255,3 +255,30 @@ fn a_scripted_status_change_shows_in_c111() {
     let after = station.handle_bytes(&mut fleet, Duration::from_secs(3), &c111);
     assert_eq!(only_reply(&after).2[2], 0x02, "magnetic");
 }
+
+#[test]
+fn wire_faults_act_on_dlt645_replies() {
+    use crate::sim::fault::FaultKind;
+    let (mut f, mut s) = bench();
+    f.meter_mut(0)
+        .unwrap()
+        .faults
+        .inject(FaultKind::FlipBit { bit: None });
+    let step = ask(&mut f, &mut s, &frame(A, 0x11, &[0, 0, 1, 0]));
+    let bytes = &step.writes[0].bytes;
+    let body = &bytes[4..];
+    let sum = body[..body.len() - 2]
+        .iter()
+        .fold(0u8, |a, b| a.wrapping_add(*b));
+    assert_eq!(body[body.len() - 2], sum ^ 0x01, "the checksum is damaged");
+    f.meter_mut(0)
+        .unwrap()
+        .faults
+        .inject(FaultKind::WrongSource { physical: None });
+    let step = ask(&mut f, &mut s, &frame(A, 0x11, &[0, 0, 1, 0]));
+    let (addr, _, _) = only_reply(&step);
+    assert_eq!(
+        addr[0], 0x68,
+        "another meter's address (…67 + 1), checksum valid"
+    );
+}

@@ -517,3 +517,27 @@ fn a_scripted_change_shows_in_the_readout() {
         at: Duration::from_secs(2)
     }));
 }
+
+#[test]
+fn wire_faults_act_on_optical_messages() {
+    use crate::sim::fault::FaultKind;
+    let mut b = Bench::new(SCENARIO);
+    let faults = &mut b.fleet.meter_mut(0).unwrap().faults;
+    faults.inject(FaultKind::Silence); // the identification
+    b.send(ms(0), SIGN_ON);
+    b.run_until(ms(900));
+    assert!(b.take_bytes().is_empty(), "silenced");
+    b.send(ms(1000), SIGN_ON);
+    b.run_until(ms(1900));
+    assert_eq!(b.take_bytes(), b"/CLN5\\2CALIN-SIM\r\n");
+    b.fleet
+        .meter_mut(0)
+        .unwrap()
+        .faults
+        .inject(FaultKind::FlipBit { bit: None });
+    b.send(ms(2000), ACK_READOUT_9600);
+    b.run_until(ms(2400));
+    let block = b.take_bytes();
+    // By default the last byte, the BCC, is damaged.
+    assert_eq!(*block.last().unwrap(), bcc(&block) ^ 0x01);
+}
