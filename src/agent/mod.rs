@@ -17,6 +17,7 @@ pub mod state;
 pub mod store;
 
 pub use alerts::{Alert, AlertDetail, AlertId, AlertKind, Previous, Subject};
+pub use daemon::run;
 pub use engine::{AlertEngine, AlertPolicy, Evaluation};
 pub use reading::{Counter, MeterId, MeterReading, PollOutcome, ReadingValue};
 pub use rfc3339::format_unix_ms;

@@ -4,11 +4,13 @@
 //! goes to the writer it is given, so tests can capture it.
 
 mod alerts;
+mod card;
 mod codes_table;
 mod decode;
 mod frame;
 pub mod logging;
 pub mod probe;
+mod run;
 mod status;
 
 use crate::codes::Mode;
@@ -28,6 +30,8 @@ pub mod exit {
     pub const DATA: u8 = 65;
     pub const UNAVAILABLE: u8 = 69;
     pub const SOFTWARE: u8 = 70;
+    /// An output file cannot be written.
+    pub const CANT_CREATE: u8 = 73;
     pub const CONFIG: u8 = 78;
 }
 
@@ -96,6 +100,11 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write the printable code reference card (PDF or HTML) with the site's overrides.
+    Card(card::CardArgs),
+    /// Run the polling daemon in the foreground (as systemd does): poll every meter of
+    /// the config, raise alerts, store them. SIGTERM stops, SIGHUP reloads the config.
+    Run,
     /// A summary for the technician: meters, last successful polls, active alerts by
     /// category, the MQTT outbox and the broker link.
     Status {
@@ -155,6 +164,13 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     if let Command::Frame { hex, json } = &cli.command {
         return frame::run(hex, *json, out, err);
     }
+    if let Command::Run = &cli.command {
+        let path = cli
+            .config
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_PATH));
+        return run::run(&path, err);
+    }
     let config = match load_config(cli.config.as_ref()) {
         Ok(c) => c,
         Err(e) => {
@@ -193,7 +209,8 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             out,
             err,
         ),
+        Command::Card(args) => card::run(&config, &args, out, err),
         Command::Status { json } => status::run(&config, json, out, err),
-        Command::CheckConfig { .. } | Command::Frame { .. } => exit::SOFTWARE,
+        Command::CheckConfig { .. } | Command::Frame { .. } | Command::Run => exit::SOFTWARE,
     }
 }
