@@ -137,6 +137,35 @@ enum Tag {
     Control,
 }
 
+/// Book one event of the link; `Some(reason)` when the connection must be dropped.
+fn on_event(ev: Result<LinkEvent, LinkDown>, s: &mut Session) -> Option<String> {
+    match ev {
+        Ok(LinkEvent::Sent(pkid)) => {
+            if let Some(tag) = s.unassigned.pop_front() {
+                s.inflight.insert(pkid, tag);
+            }
+        }
+        Ok(LinkEvent::Acked(pkid)) => {
+            if let Some(Tag::Outbox(id)) = s.inflight.remove(&pkid) {
+                s.acked.push(id);
+            }
+        }
+        Ok(LinkEvent::Refused { pkid, reason }) => {
+            let what = match s.inflight.get(&pkid) {
+                Some(Tag::Outbox(id)) => format!("outbox message {id}"),
+                _ => "the online message".to_owned(),
+            };
+            // Design: a refused message is kept, not skipped: an alert must not be lost
+            // to a broker's ACL mistake. The operator sees the error and the depth grow.
+            tracing::error!(%reason, %what, "the broker refused a publish; reconnecting (the message stays in the outbox)");
+            return Some(format!("the broker refused {what}: {reason}"));
+        }
+        Ok(LinkEvent::Connected | LinkEvent::Other) => {}
+        Err(LinkDown(reason)) => return Some(reason),
+    }
+    None
+}
+
 /// Why a connection ended.
 enum End {
     Shutdown,
@@ -252,19 +281,7 @@ impl Run {
                     None => return self.lost(&mut s, "the outbox cannot be read").await,
                 }
             }
-            while s.outstanding() < window {
-                let Some(item) = s.buffer.pop_front() else {
-                    break;
-                };
-                let topic = self.topics.meter(&item.meter, item.kind);
-                let payload = item.payload.clone().into_bytes();
-                if !link.publish(topic, payload, item.kind.retained(), &item.message_id) {
-                    s.buffer.push_front(item);
-                    break;
-                }
-                s.cursor = item.id;
-                s.unassigned.push_back(Tag::Outbox(item.id));
-            }
+            self.fill_window(link, &mut s, window);
             let idle = s.buffer.is_empty() && s.exhausted;
             if s.acked.len() >= ACK_BATCH || (idle && !s.acked.is_empty()) {
                 self.flush(&mut s).await;
@@ -273,11 +290,12 @@ impl Run {
             if refill && s.outstanding() < window {
                 continue;
             }
-            if deadline.is_some() && idle && s.unassigned.is_empty() && s.inflight.is_empty() {
+            if deadline.is_some() && idle && s.outstanding() == 0 {
                 self.goodbye(link, &mut s).await;
                 return End::Shutdown;
             }
             let (mut stop, doorbell) = (self.shutdown.clone(), self.doorbell.clone());
+            let until = deadline.unwrap_or_else(tokio::time::Instant::now);
             tokio::select! {
                 biased;
                 _ = stopped(&mut stop), if deadline.is_none() => {
@@ -286,37 +304,33 @@ impl Run {
                     // committed.
                     s.exhausted = false;
                 }
-                _ = tokio::time::sleep_until(deadline.unwrap_or_else(tokio::time::Instant::now)), if deadline.is_some() => {
+                _ = tokio::time::sleep_until(until), if deadline.is_some() => {
                     tracing::info!(unacked = s.outstanding(), "stopping with messages still in the outbox; they go at the next start");
                     self.goodbye(link, &mut s).await;
                     return End::Shutdown;
                 }
-                ev = link.poll() => match ev {
-                    Ok(LinkEvent::Sent(pkid)) => {
-                        if let Some(tag) = s.unassigned.pop_front() {
-                            s.inflight.insert(pkid, tag);
-                        }
-                    }
-                    Ok(LinkEvent::Acked(pkid)) => {
-                        if let Some(Tag::Outbox(id)) = s.inflight.remove(&pkid) {
-                            s.acked.push(id);
-                        }
-                    }
-                    Ok(LinkEvent::Refused { pkid, reason }) => {
-                        let what = match s.inflight.get(&pkid) {
-                            Some(Tag::Outbox(id)) => format!("outbox message {id}"),
-                            _ => "the online message".to_owned(),
-                        };
-                        tracing::error!(%reason, %what, "the broker refused a publish; reconnecting (the message stays in the outbox)");
-                        return self.lost(&mut s, "a publish was refused").await;
-                    }
-                    Ok(LinkEvent::Connected | LinkEvent::Other) => {}
-                    Err(LinkDown(reason)) => {
-                        return self.lost(&mut s, &reason).await;
-                    }
+                ev = link.poll() => if let Some(reason) = on_event(ev, &mut s) {
+                    return self.lost(&mut s, &reason).await;
                 },
                 _ = doorbell.rung(), if idle => s.exhausted = false,
             }
+        }
+    }
+
+    /// Hand buffered messages to the link, oldest first, while the window has room.
+    fn fill_window(&self, link: &Link, s: &mut Session, window: usize) {
+        while s.outstanding() < window {
+            let Some(item) = s.buffer.pop_front() else {
+                return;
+            };
+            let topic = self.topics.meter(&item.meter, item.kind);
+            let payload = item.payload.clone().into_bytes();
+            if !link.publish(topic, payload, item.kind.retained(), &item.message_id) {
+                s.buffer.push_front(item);
+                return;
+            }
+            s.cursor = item.id;
+            s.unassigned.push_back(Tag::Outbox(item.id));
         }
     }
 
