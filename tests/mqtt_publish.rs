@@ -172,3 +172,43 @@ async fn a_clean_stop_first_publishes_what_is_committed() {
     assert_eq!(ids, want, "everything committed goes out before `offline`");
     assert!(outbox_rows(&db).is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_in_with_the_password_from_its_file() {
+    let broker = Broker::start_with_login("gw-4", "s3cret-broker-pw");
+    let login = Some(("gw-4", "s3cret-broker-pw"));
+    let mut sub = Subscriber::start_with(broker.port, "consumer", "test/#", None, login).await;
+    let dir = state_dir();
+    let pw = dir.path().join("mqtt.pw");
+    std::fs::write(&pw, "s3cret-broker-pw\n").unwrap();
+    // Through the config file, as on a gateway.
+    let cfg = format!(
+        "[mqtt]\nbroker = \"127.0.0.1:{}\"\ngateway = \"gw-4\"\ntopic_prefix = \"test\"\nusername = \"gw-4\"\npassword_file = \"{}\"\n",
+        broker.port,
+        pw.display()
+    );
+    let config = calin_agent::config::Config::parse(std::path::Path::new("t.toml"), &cfg).unwrap();
+    let settings = config.mqtt.unwrap();
+    assert!(!format!("{settings:?}").contains("s3cret"));
+    let (doorbell, metrics) = (Doorbell::new(), Metrics::new());
+    let mut store = store_with_outbox(dir.path(), &settings, &doorbell, &metrics);
+    let db = StoreConfig::in_dir(dir.path()).db_path();
+    record(&mut store, "CAL4", 0..1);
+    let (stop, shutdown) = watch::channel(false);
+    let publisher = Publisher::spawn(settings, &db, doorbell, metrics, shutdown).unwrap();
+    let got = sub.until(|m| m.topic.ends_with("/status")).await;
+    assert_eq!(got[0].text(), "online");
+    assert_eq!(message_id(&got[1]), format!("CAL4@{T0}"));
+    stop.send_replace(true);
+    publisher.join().await;
+
+    // The broker does check: a wrong password is refused.
+    let mut o = rumqttc::MqttOptions::new("wrong", "127.0.0.1", broker.port);
+    o.set_credentials("gw-4", "guess");
+    let (_c, mut events) = rumqttc::AsyncClient::new(o, 4);
+    let refused = tokio::time::timeout(BOUND, events.poll()).await.unwrap();
+    assert!(
+        matches!(refused, Err(rumqttc::ConnectionError::ConnectionRefused(_))),
+        "{refused:?}"
+    );
+}

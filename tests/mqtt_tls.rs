@@ -89,7 +89,8 @@ async fn publishes_over_mutual_tls() {
         require_client_cert: true,
     }));
     let sub_tls = rumqttc::TlsConfiguration::Rustls(tls_config(&client_tls(&pki)).unwrap());
-    let mut sub = Subscriber::start_with(broker.port, "consumer", "test/#", Some(sub_tls)).await;
+    let mut sub =
+        Subscriber::start_with(broker.port, "consumer", "test/#", Some(sub_tls), None).await;
 
     let dir = state_dir();
     let mut settings = broker.settings("gw-t");
