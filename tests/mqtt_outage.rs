@@ -59,7 +59,7 @@ async fn broker_restart_mid_stream_loses_nothing_and_keeps_order() {
     let (doorbell, metrics) = (Doorbell::new(), Metrics::new());
     let mut store = store_with_outbox(dir.path(), &settings, &doorbell, &metrics);
     let db = StoreConfig::in_dir(dir.path()).db_path();
-    record(&mut store, "CAL1", 0..400);
+    record(&mut store, "CAL1", 0..2000);
     let (stop, shutdown) = watch::channel(false);
     let publisher = Publisher::spawn(settings, &db, doorbell, metrics.clone(), shutdown).unwrap();
 
@@ -68,16 +68,16 @@ async fn broker_restart_mid_stream_loses_nothing_and_keeps_order() {
         all.push(sub.next().await);
     }
     broker.stop();
-    // Polls go on while the broker is away.
-    record(&mut store, "CAL1", 400..600);
     assert!(
         !outbox_rows(&db).is_empty(),
         "the broker was stopped after the outbox drained: the test proves nothing"
     );
+    // Polls go on while the broker is away.
+    record(&mut store, "CAL1", 2000..2200);
     broker.restart();
-    all.extend(sub.until(|m| is_final_status(m, "CAL1", 599)).await);
+    all.extend(sub.until(|m| is_final_status(m, "CAL1", 2199)).await);
 
-    assert_eq!(consumer_view(&all), expected(&store, "CAL1", 600));
+    assert_eq!(consumer_view(&all), expected(&store, "CAL1", 2200));
     stop.send_replace(true);
     publisher.join().await;
     assert_eq!(outbox_rows(&db), Vec::<(String, String)>::new());
@@ -120,7 +120,7 @@ async fn publisher_killed_mid_publish_loses_nothing() {
     let (doorbell, metrics) = (Doorbell::new(), Metrics::new());
     let mut store = store_with_outbox(dir.path(), &settings, &doorbell, &metrics);
     let db = StoreConfig::in_dir(dir.path()).db_path();
-    const CYCLES: i64 = 1500;
+    const CYCLES: i64 = 3000;
     record(&mut store, "CAL1", 0..CYCLES);
 
     let mut child = Command::new(std::env::current_exe().expect("test binary path"))
@@ -142,7 +142,7 @@ async fn publisher_killed_mid_publish_loses_nothing() {
         ("test/gw-k/online", "online")
     );
     let mut all = Vec::new();
-    for _ in 0..300 {
+    for _ in 0..100 {
         all.push(sub.next().await);
     }
     child.kill().expect("SIGKILL the child");
