@@ -152,3 +152,144 @@ fn a_cycle_rolled_back_leaves_no_message_behind() {
     assert!(store.record(&o, &ev, o.at()).is_err());
     assert_eq!(outbox_rows(&db), before);
 }
+
+/// Every payload the hook writes matches its schema, across a varied history: values,
+/// relay reasons, counter growth and reset, an unknown status, failed polls up to
+/// unreachable and back.
+#[test]
+fn every_payload_matches_its_schema() {
+    use calin_agent::agent::ReadingValue;
+    use calin_agent::agent::{AlertEngine, AlertPolicy, Counter, MeterReading, PollOutcome};
+    use calin_agent::codes::{Lookup, Mode, OperatingStatus};
+    let dir = state_dir();
+    let settings = calin_agent::config::MqttSettings::new("127.0.0.1", 1, "gw-s");
+    let (doorbell, metrics) = (Doorbell::new(), Metrics::new());
+    let mut store = store_with_outbox(dir.path(), &settings, &doorbell, &metrics);
+    let db = StoreConfig::in_dir(dir.path()).db_path();
+    let lookup = Lookup::builtin();
+    let policy = AlertPolicy {
+        unreachable_after: 2,
+        reminder_interval_ms: Some(2 * PERIOD),
+    };
+    let engine = AlertEngine::new(&lookup, policy);
+    let meter = MeterId::new("CAL/7");
+    let statuses = [1000, 1005, 1005, 1019, 1099, 1000, 1000, 1000, 1000, 1003];
+    for (i, status) in statuses.into_iter().enumerate() {
+        let at = T0 + i as i64 * PERIOD;
+        let o = if (5..8).contains(&i) {
+            PollOutcome::Unreachable {
+                meter: meter.clone(),
+                at,
+                reason: "no answer to SNRM".into(),
+            }
+        } else {
+            let mut r = MeterReading::new(meter.clone(), at, Mode::Prepaid);
+            r.status = Some(OperatingStatus(status));
+            r.relay_reason = Some(if i > 2 { 8 } else { 0 });
+            r.counters
+                .insert(Counter::CoverOpen, [1, 1, 2, 3, 0, 0, 0, 0, 0, 1][i]);
+            r.counters.insert(Counter::PowerDown, 4);
+            r.event_times
+                .insert(Counter::CoverOpen, vec![at - 1000, at - 2000]);
+            r.values.insert(
+                1,
+                ReadingValue::Decimal {
+                    mantissa: 123_456 + i as i64,
+                    exponent: -2,
+                    unit: "kWh".into(),
+                },
+            );
+            r.values.insert(
+                35,
+                ReadingValue::Float {
+                    value: 0.93,
+                    unit: String::new(),
+                },
+            );
+            PollOutcome::Read(r)
+        };
+        let prev = store.last_state(&meter).unwrap();
+        let ev = engine.evaluate(prev.as_ref(), &o, at);
+        store.record(&o, &ev, at).unwrap();
+        // Check the status of every cycle, before the next one replaces it.
+        check_all(&db);
+    }
+    let rows = outbox_rows(&db);
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let mut stmt = conn
+        .prepare(
+            "SELECT DISTINCT json_extract(payload, '$.kind') FROM mqtt_outbox WHERE kind = 'alert'",
+        )
+        .unwrap();
+    let kinds: std::collections::BTreeSet<String> = stmt
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    for want in [
+        "status_changed",
+        "unknown_code",
+        "counter_grew",
+        "counter_reset",
+        "unreachable",
+        "reachable",
+        "relay_reason_changed",
+    ] {
+        assert!(kinds.contains(want), "no {want} alert in {kinds:?}");
+    }
+    assert_eq!(ids_of(&rows, "reading").len(), 7);
+}
+
+fn check_all(db: &std::path::Path) {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT kind, payload FROM mqtt_outbox ORDER BY id")
+        .unwrap();
+    let rows = stmt
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+        .unwrap();
+    for row in rows {
+        let (kind, payload) = row.unwrap();
+        let v: serde_json::Value = serde_json::from_str(&payload).unwrap();
+        let file = format!("{kind}.json");
+        if let Err(e) = schema::check(&file, &v) {
+            panic!("{kind} payload does not match {file}: {e:?}\n{v:#}");
+        }
+    }
+}
+
+#[test]
+fn schemas_reject_what_they_do_not_describe() {
+    let dir = state_dir();
+    let settings = calin_agent::config::MqttSettings::new("127.0.0.1", 1, "gw-s");
+    let (doorbell, metrics) = (Doorbell::new(), Metrics::new());
+    let mut store = store_with_outbox(dir.path(), &settings, &doorbell, &metrics);
+    record(&mut store, "CAL1", 0..2);
+    let conn = rusqlite::Connection::open(StoreConfig::in_dir(dir.path()).db_path()).unwrap();
+    for kind in ["reading", "alert", "status"] {
+        let payload: String = conn
+            .query_row(
+                "SELECT payload FROM mqtt_outbox WHERE kind = ?1",
+                [kind],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let good: serde_json::Value = serde_json::from_str(&payload).unwrap();
+        let file = format!("{kind}.json");
+        assert!(schema::check(&file, &good).is_ok());
+        let mut extra = good.clone();
+        extra["surprise"] = 1.into();
+        let mut missing = good.clone();
+        missing.as_object_mut().unwrap().remove("message_id");
+        let mut wrong_type = good.clone();
+        wrong_type["meter"] = 7.into();
+        let mut wrong_schema = good.clone();
+        wrong_schema["schema"] = "calin-agent/other/9".into();
+        for bad in [extra, missing, wrong_type, wrong_schema] {
+            assert!(
+                schema::check(&file, &bad).is_err(),
+                "{kind}: accepted {bad}"
+            );
+        }
+    }
+}
