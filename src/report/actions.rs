@@ -52,6 +52,10 @@ impl WhatToDo {
             .max_by_key(|v| visit_rank(*v))
             .unwrap_or(SiteVisit::No);
         let headline = match (visit, actions.is_empty()) {
+            // A note says the read is incomplete: "nothing found" is all one can say.
+            (_, true) if note.is_some() => {
+                "Nothing abnormal found in what was read: see the note below."
+            }
             (_, true) => "Nothing abnormal found: no action needed.",
             (SiteVisit::Yes, _) => "Site visit needed.",
             (SiteVisit::IfUnresolved, _) => {

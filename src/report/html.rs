@@ -342,3 +342,51 @@ fn esc(s: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codes::{Lookup, Mode};
+    use crate::meter::SessionConfig;
+    use crate::protocol::hdlc::HdlcAddress;
+    use crate::report::content::{ReadSettings, VisitInput};
+
+    #[test]
+    fn site_text_is_escaped_and_an_empty_read_still_has_every_section() {
+        let settings = ReadSettings::new(
+            "tcp 127.0.0.1:4059",
+            &SessionConfig::new(16, HdlcAddress::server(1, None).unwrap()),
+        );
+        let r = VisitReport::build(&VisitInput {
+            reports: &[],
+            settings: &settings,
+            read_at: "now",
+            lookup: &Lookup::builtin(),
+            mode: Mode::Prepaid,
+            site: Some("<script>alert('x')</script> & co"),
+            event_log: None,
+        });
+        let h = render_html(&r);
+        assert!(!h.contains("<script>"));
+        assert!(h.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; co"));
+        let at = |s: &str| h.find(s).unwrap_or_else(|| panic!("{s} missing"));
+        assert!(at("WHAT TO DO NOW") < at("<h2>Meter and how it was read"));
+        for s in [
+            "<h2>Operating status and relay",
+            "<h2>Short-code values",
+            "<h2>Counters and their last events",
+            "<h2>Event timeline",
+            "<h2>What could not be read",
+            "PREPAID MODE",
+            "none (network link)",
+        ] {
+            at(s);
+        }
+        // Three lanes, each with its legend mark and no event marks.
+        assert_eq!(h.matches("<polygon").count(), 3);
+        assert_eq!(
+            esc("<b>\"A&B\"</b>"),
+            "&lt;b&gt;&quot;A&amp;B&quot;&lt;/b&gt;"
+        );
+    }
+}

@@ -221,6 +221,11 @@ fn a_read_without_a_status_says_the_box_may_be_incomplete() {
         aborted: None,
     }];
     let r = report(&Lookup::builtin(), &reports);
+    assert!(
+        r.todo.headline.contains("in what was read"),
+        "{}",
+        r.todo.headline
+    );
     let note = r.todo.note.unwrap();
     assert!(note.contains("operating status was not read"), "{note}");
     assert!(r.unread[0].meaning.contains("--client 1"));
