@@ -16,10 +16,8 @@ fn main() -> ExitCode {
             });
         }
     };
-    let code = cli::run(
-        cli,
-        &mut std::io::stdout().lock(),
-        &mut std::io::stderr().lock(),
-    );
+    // Design: stderr is not locked for the whole run: the daemon logs to it from more
+    // than one thread, and a lock held here would block those threads for good.
+    let code = cli::run(cli, &mut std::io::stdout().lock(), &mut std::io::stderr());
     ExitCode::from(code)
 }

@@ -8,6 +8,8 @@
 pub mod alerts;
 pub mod daemon;
 pub mod engine;
+pub mod metrics;
+pub mod publish;
 pub mod reading;
 mod rfc3339;
 mod serde_codes;
@@ -15,6 +17,7 @@ pub mod state;
 pub mod store;
 
 pub use alerts::{Alert, AlertDetail, AlertId, AlertKind, Previous, Subject};
+pub use daemon::run;
 pub use engine::{AlertEngine, AlertPolicy, Evaluation};
 pub use reading::{Counter, MeterId, MeterReading, PollOutcome, ReadingValue};
 pub use rfc3339::format_unix_ms;

@@ -157,6 +157,9 @@ pub struct MeterReading {
     pub status: Option<OperatingStatus>,
     /// The code-87 relay disconnect reason (a sub-code, 0 = relay closed).
     pub relay_reason: Option<u32>,
+    /// The disconnect control's output state: `true` = the supply is connected.
+    #[serde(default)]
+    pub relay_connected: Option<bool>,
     pub counters: BTreeMap<Counter, u64>,
     /// For each counter, the last event times (unix ms), most recent first, as far as
     /// the profile can read them (short codes 41–45, 47–51, 53–57).
@@ -176,6 +179,7 @@ impl MeterReading {
             mode,
             status: None,
             relay_reason: None,
+            relay_connected: None,
             counters: BTreeMap::new(),
             event_times: BTreeMap::new(),
             values: BTreeMap::new(),

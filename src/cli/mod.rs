@@ -10,6 +10,8 @@ mod decode;
 mod frame;
 pub mod logging;
 pub mod probe;
+mod run;
+mod status;
 
 use crate::codes::Mode;
 use crate::config::{Config, ConfigError, DEFAULT_CONFIG_PATH};
@@ -100,6 +102,16 @@ pub enum Command {
     },
     /// Write the printable code reference card (PDF or HTML) with the site's overrides.
     Card(card::CardArgs),
+    /// Run the polling daemon in the foreground (as systemd does): poll every meter of
+    /// the config, raise alerts, store them. SIGTERM stops, SIGHUP reloads the config.
+    Run,
+    /// A summary for the technician: meters, last successful polls, active alerts by
+    /// category, the MQTT outbox and the broker link.
+    Status {
+        /// Print one JSON object instead of the summary.
+        #[arg(long)]
+        json: bool,
+    },
     /// Validate a config file without polling; exit 78 when it is bad.
     CheckConfig {
         /// The file to check (default: the global --config, then /etc/calin-agent/agent.toml).
@@ -152,6 +164,13 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     if let Command::Frame { hex, json } = &cli.command {
         return frame::run(hex, *json, out, err);
     }
+    if let Command::Run = &cli.command {
+        let path = cli
+            .config
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_PATH));
+        return run::run(&path, err);
+    }
     let config = match load_config(cli.config.as_ref()) {
         Ok(c) => c,
         Err(e) => {
@@ -191,6 +210,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             err,
         ),
         Command::Card(args) => card::run(&config, &args, out, err),
-        Command::CheckConfig { .. } | Command::Frame { .. } => exit::SOFTWARE,
+        Command::Status { json } => status::run(&config, json, out, err),
+        Command::CheckConfig { .. } | Command::Frame { .. } | Command::Run => exit::SOFTWARE,
     }
 }

@@ -183,6 +183,26 @@ impl Session {
     /// End the association: RLRQ/RLRE (unless disabled), then DISC. A meter that skips
     /// the RLRE or answers DISC with DM is tolerated; only a failing link is an error.
     pub async fn release(mut self) -> Result<(), MeterError> {
+        self.release_in_place().await
+    }
+
+    /// `release`, then hand the link back for the next meter on the same bus. The link
+    /// comes back only when the release went cleanly (a link whose state is unknown is
+    /// better closed and opened again).
+    pub async fn release_keep_link(mut self) -> (Result<(), MeterError>, Option<BoxLink>) {
+        let was_lost = self.lost.is_some();
+        let result = self.release_in_place().await;
+        if was_lost || result.is_err() {
+            return (result, None);
+        }
+        // Design: `Session` has a destructor, so the link is swapped for an inert one
+        // rather than moved out.
+        let (inert, _) = tokio::io::duplex(1);
+        let link = std::mem::replace(&mut self.link, Box::new(inert));
+        (result, Some(link))
+    }
+
+    async fn release_in_place(&mut self) -> Result<(), MeterError> {
         self.released = true;
         if self.lost.is_some() {
             return Ok(());

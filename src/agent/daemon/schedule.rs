@@ -53,8 +53,12 @@ impl Groups {
     }
 }
 
-/// Backoff after failed polls: first retry after `RETRY_BASE_MS`, doubling, capped at
-/// four status intervals (and at least `RETRY_BASE_MS`).
+/// Backoff after failed polls: first retry after `RETRY_BASE_MS` (or the status interval
+/// when that is shorter), doubling, capped at four status intervals (and at least the
+/// first retry delay).
+// Design: a meter polled every few seconds (a commissioning run, a test bench) is
+// retried at its own pace rather than after 30 s, so `unreachable_after` failures take
+// about as long as that many polls would.
 pub const RETRY_BASE_MS: u64 = 30_000;
 
 #[derive(Clone, Debug)]
@@ -63,6 +67,7 @@ struct MeterSlot {
     jitter: f64,
     next: [u64; 3],
     failures: u32,
+    retry_base: u64,
     rng: u64,
 }
 
@@ -86,8 +91,10 @@ impl Schedule {
             .enumerate()
             .map(|(i, p)| {
                 let first = start.saturating_add(stagger_ms.saturating_mul(i as u64));
+                let status = ms(p.status.0);
                 MeterSlot {
-                    intervals: [ms(p.status.0), ms(p.energy.0), ms(p.counters.0)],
+                    intervals: [status, ms(p.energy.0), ms(p.counters.0)],
+                    retry_base: RETRY_BASE_MS.min(status),
                     jitter: p.jitter.clamp(0.0, 0.5),
                     next: [first; 3],
                     failures: 0,
@@ -154,9 +161,9 @@ impl Schedule {
             }
         } else {
             m.failures = m.failures.saturating_add(1);
-            let cap = m.intervals[0].saturating_mul(4).max(RETRY_BASE_MS);
+            let cap = m.intervals[0].saturating_mul(4).max(m.retry_base);
             let shift = (m.failures - 1).min(20);
-            let delay = RETRY_BASE_MS.saturating_mul(1 << shift).min(cap);
+            let delay = m.retry_base.saturating_mul(1 << shift).min(cap);
             for g in groups.iter() {
                 m.next[g.index()] = now.saturating_add(delay);
             }
@@ -264,5 +271,27 @@ mod tests {
         s.complete(0, Groups::ALL, now, true);
         assert_eq!(s.failures(0), 0);
         assert_eq!(s.next_due(), Some((0, now + 300_000)));
+    }
+
+    #[test]
+    fn a_fast_meter_is_retried_at_its_own_pace() {
+        let fast = PollPlan {
+            status: HumanDuration(Duration::from_millis(200)),
+            ..plan(1, 1, 1, 0.0)
+        };
+        let mut s = Schedule::new(&[fast], 0, 0, 1);
+        let mut now = 0;
+        let mut delays = Vec::new();
+        for _ in 0..5 {
+            s.complete(0, Groups::ALL, now, false);
+            let (_, at) = s.next_due().unwrap();
+            delays.push(at - now);
+            now = at;
+        }
+        assert_eq!(
+            delays,
+            [200, 400, 800, 800, 800],
+            "base 200 ms, cap 4 x 200 ms"
+        );
     }
 }
