@@ -16,7 +16,13 @@ impl Notifier {
         let socket = std::env::var("NOTIFY_SOCKET")
             .ok()
             .filter(|p| !p.is_empty())
-            .and_then(|path| UnixDatagram::unbound().ok().map(|s| (s, path)));
+            .and_then(|path| {
+                let socket = UnixDatagram::unbound().ok()?;
+                // Design: never block the daemon's runtime on a reader that is slow
+                // or gone: a notification that does not fit now is dropped.
+                socket.set_nonblocking(true).ok()?;
+                Some((socket, path))
+            });
         Notifier { socket }
     }
 
