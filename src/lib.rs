@@ -5,6 +5,7 @@
 //! `protocol` and `codes` are pure: no tokio, no clock, no I/O.
 
 pub mod agent;
+pub mod card;
 pub mod cli;
 pub mod codes;
 pub mod config;

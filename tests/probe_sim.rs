@@ -293,3 +293,51 @@ async fn autodetect_finds_the_meter_and_prints_the_config() {
     assert!(text.contains("ANSWERED"), "{text}");
     assert!(text.contains("[[bus.meter]]"), "{text}");
 }
+
+#[tokio::test]
+async fn every_injected_fault_is_recovered_or_a_typed_error() {
+    use std::time::Duration;
+    let s = sim();
+    let addr = tcp(&s, Framing::Hdlc).await;
+    let args = [
+        "--tcp",
+        &addr,
+        "--physical-address",
+        "17",
+        "--read",
+        "01",
+        "--json",
+        "--timeout",
+        "0.5",
+    ];
+    let read = || probe(&args);
+    // Recovered on the link: the value read is the right one.
+    for fault in [
+        FaultKind::Delay(Duration::from_millis(200)),
+        FaultKind::DropBytes { count: 3 },
+        FaultKind::Silence,
+        FaultKind::WrongSource { physical: None },
+    ] {
+        s.handle().inject_fault(0, fault.clone()).unwrap();
+        let o = read().await;
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{fault:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert_eq!(find(&json_lines(&o), "01")["value"], 1234.567, "{fault:?}");
+    }
+    // Not recoverable: a typed error that names the cause, and no value printed.
+    for (fault, words) in [
+        (FaultKind::Frmr, "FRMR"),
+        (FaultKind::RefuseAssociation, "association refused"),
+    ] {
+        s.handle().inject_fault(0, fault.clone()).unwrap();
+        let o = read().await;
+        assert_ne!(o.status.code(), Some(0), "{fault:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(words), "{fault:?}: {err}");
+        assert!(o.stdout.is_empty(), "{fault:?}: nothing taken as data");
+    }
+}

@@ -4,7 +4,7 @@
 //! and the agent share our protocol crate; this catches a mistake they would share.
 //!
 //! Runs when `CALIN_PY` names a Python with gurux-dlms (`scripts/test` sets it); without
-//! it the test says so and passes. Only 127.0.0.1.
+//! it the test says so and passes, except under CI where it fails. Only 127.0.0.1.
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -104,9 +104,15 @@ entries = [
 ";
 
 fn python() -> Option<String> {
-    std::env::var("CALIN_PY")
+    let py = std::env::var("CALIN_PY")
         .ok()
-        .filter(|p| std::path::Path::new(p).exists())
+        .filter(|p| std::path::Path::new(p).exists());
+    // In CI the peers must run: a missing interpreter is a failure, not a skip.
+    assert!(
+        py.is_some() || std::env::var_os("CI").is_none(),
+        "CI is set but CALIN_PY does not name a Python with the peers (scripts/peers makes ./.venv)"
+    );
+    py
 }
 
 /// Run the Gurux client; (exit success, stdout, stderr).

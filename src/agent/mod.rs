@@ -8,6 +8,8 @@
 pub mod alerts;
 pub mod daemon;
 pub mod engine;
+pub mod metrics;
+pub mod publish;
 pub mod reading;
 mod rfc3339;
 mod serde_codes;

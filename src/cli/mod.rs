@@ -4,12 +4,14 @@
 //! goes to the writer it is given, so tests can capture it.
 
 mod alerts;
+mod card;
 mod codes_table;
 mod decode;
 mod frame;
 pub mod logging;
 pub mod probe;
 mod run;
+mod status;
 
 use crate::codes::Mode;
 use crate::config::{Config, ConfigError, DEFAULT_CONFIG_PATH};
@@ -28,6 +30,8 @@ pub mod exit {
     pub const DATA: u8 = 65;
     pub const UNAVAILABLE: u8 = 69;
     pub const SOFTWARE: u8 = 70;
+    /// An output file cannot be written.
+    pub const CANT_CREATE: u8 = 73;
     pub const CONFIG: u8 = 78;
 }
 
@@ -96,9 +100,18 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write the printable code reference card (PDF or HTML) with the site's overrides.
+    Card(card::CardArgs),
     /// Run the polling daemon in the foreground (as systemd does): poll every meter of
     /// the config, raise alerts, store them. SIGTERM stops, SIGHUP reloads the config.
     Run,
+    /// A summary for the technician: meters, last successful polls, active alerts by
+    /// category, the MQTT outbox and the broker link.
+    Status {
+        /// Print one JSON object instead of the summary.
+        #[arg(long)]
+        json: bool,
+    },
     /// Validate a config file without polling; exit 78 when it is bad.
     CheckConfig {
         /// The file to check (default: the global --config, then /etc/calin-agent/agent.toml).
@@ -196,6 +209,8 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             out,
             err,
         ),
+        Command::Card(args) => card::run(&config, &args, out, err),
+        Command::Status { json } => status::run(&config, json, out, err),
         Command::CheckConfig { .. } | Command::Frame { .. } | Command::Run => exit::SOFTWARE,
     }
 }

@@ -7,11 +7,15 @@
 mod duration;
 mod error;
 mod fleet;
+mod publish;
 mod secret;
 
 pub use duration::HumanDuration;
 pub use error::ConfigError;
 pub use fleet::{BusConfig, BusEndpoint, BusProtocol, MeterConfig, PollPlan};
+pub use publish::{
+    MetricsSettings, MqttProtocol, MqttSettings, TlsSettings, DEFAULT_METRICS_LISTEN,
+};
 pub use secret::Secret;
 
 use crate::codes::{CodeOverride, Lookup, Mode, Overrides, Severity};
@@ -152,6 +156,10 @@ struct RawConfig {
     profile: RawProfileSection,
     #[serde(default)]
     bus: Vec<fleet::RawBus>,
+    #[serde(default)]
+    mqtt: Option<publish::RawMqtt>,
+    #[serde(default)]
+    metrics: publish::RawMetrics,
 }
 
 #[derive(Debug, Deserialize)]
@@ -179,6 +187,9 @@ pub struct Config {
     /// Which COSEM object answers each reading (built-in Calin profile unless replaced).
     pub profile: Profile,
     pub buses: Vec<BusConfig>,
+    /// Publishing to the fleet's broker; `None`: nothing is published.
+    pub mqtt: Option<MqttSettings>,
+    pub metrics: MetricsSettings,
 }
 
 impl Default for Config {
@@ -192,6 +203,8 @@ impl Default for Config {
             retention: Retention::default(),
             profile: Profile::calin(),
             buses: Vec::new(),
+            mqtt: None,
+            metrics: MetricsSettings::default(),
         }
     }
 }
@@ -256,6 +269,11 @@ impl Config {
             profile.set_object(o.validate(path, text, &format!("profile.object[{i}]"))?);
         }
         let buses = fleet::validate_buses(&ctx, raw.bus, raw.site.mode, poll)?;
+        let mqtt = raw
+            .mqtt
+            .map(|m| publish::validate_mqtt(path, text, m))
+            .transpose()?;
+        let metrics = publish::validate_metrics(path, text, raw.metrics)?;
         Ok(Config {
             path: path.to_owned(),
             site: raw.site,
@@ -265,6 +283,8 @@ impl Config {
             retention: raw.retention,
             profile,
             buses,
+            mqtt,
+            metrics,
         })
     }
 }

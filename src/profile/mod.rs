@@ -94,13 +94,8 @@ pub enum Provenance {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct AttributeRef {
     pub class_id: u16,
-    #[serde(serialize_with = "obis_string")]
     pub obis: ObisCode,
     pub attribute: i8,
-}
-
-fn obis_string<S: serde::Serializer>(o: &ObisCode, s: S) -> Result<S::Ok, S::Error> {
-    s.collect_str(o)
 }
 
 impl fmt::Display for AttributeRef {
@@ -150,7 +145,6 @@ pub struct ObjectEntry {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct EventEntry {
     pub reads: ShortCode,
-    #[serde(serialize_with = "obis_string")]
     pub log: ObisCode,
     pub events: Vec<u16>,
     pub nth: u8,

@@ -6,6 +6,7 @@
 pub mod analyse;
 pub mod apdu;
 pub mod axdr;
+pub mod cosem;
 pub mod dlt645;
 pub mod hdlc;
 pub mod iec62056_21;

@@ -1,11 +1,19 @@
 //! `probe --autodetect`: "the meter doesn't answer" is the most common complaint in the
 //! field. Try the usual settings in a sensible order, a short timeout each, and print
 //! what answered and the exact settings to put in the config.
+//!
+//! First the one-frame checks of the other protocols (an IEC 62056-21 sign-on at 300
+//! baud 7E1, a DL/T 645 address read from `AA..AA` at 2400 and 1200 8E1), then the DLMS
+//! combinations, which are many.
 
 use super::{link_spec, session_config, ProbeArgs};
 use crate::cli::exit;
+use crate::meter::dlt645::{line_8e1, Dlt645Config, Dlt645Error, Dlt645Meter};
+use crate::meter::optical::{self, OpticalConfig, OpticalError};
 use crate::meter::{Framing, MeterError, Session, SessionConfig};
+use crate::protocol::dlt645::Version;
 use crate::protocol::hdlc::HdlcAddress;
+use crate::protocol::iec62056_21::ident::REACTION_TIME_MAX;
 use crate::transport::{LineSettings, LinkSpec};
 use std::io::Write;
 use std::time::Duration;
@@ -102,6 +110,149 @@ pub fn candidates(a: &ProbeArgs, serial: Option<u64>) -> Vec<Candidate> {
     out
 }
 
+/// A one-frame check of another protocol.
+#[derive(Debug, Clone)]
+pub enum Quick {
+    /// IEC 62056-21 sign-on at 300 baud 7E1 and a mode C readout.
+    Optical { spec: LinkSpec, label: String },
+    /// DL/T 645: the lone meter's address from `AA..AA`.
+    Dlt645 {
+        spec: LinkSpec,
+        line: Option<LineSettings>,
+        version: Version,
+        label: String,
+    },
+}
+
+impl Quick {
+    pub fn label(&self) -> &str {
+        match self {
+            Quick::Optical { label, .. } | Quick::Dlt645 { label, .. } => label,
+        }
+    }
+}
+
+/// The one-frame checks: optical, then DL/T 645 (2007 read address, then the 1997
+/// meter number) at 2400 and 1200 8E1 on a serial port, once over TCP.
+pub fn quick_candidates(a: &ProbeArgs) -> Vec<Quick> {
+    let mut out = Vec::new();
+    match (&a.port, &a.tcp) {
+        (Some(port), _) => {
+            out.push(Quick::Optical {
+                spec: LinkSpec::Serial {
+                    port: port.clone(),
+                    line: LineSettings::new_7e1(300),
+                },
+                label: "300 7E1, IEC 62056-21 optical sign-on".into(),
+            });
+            for baud in [2400, 1200] {
+                let line = line_8e1(baud);
+                for version in [Version::V2007, Version::V1997] {
+                    out.push(Quick::Dlt645 {
+                        spec: LinkSpec::Serial {
+                            port: port.clone(),
+                            line,
+                        },
+                        line: Some(line),
+                        version,
+                        label: format!("{line}, {version}, address from AA..AA"),
+                    });
+                }
+            }
+        }
+        (None, Some(_)) => {
+            if let Ok(spec) = link_spec(a) {
+                out.push(Quick::Optical {
+                    spec: spec.clone(),
+                    label: "tcp, IEC 62056-21 optical sign-on".into(),
+                });
+                for version in [Version::V2007, Version::V1997] {
+                    out.push(Quick::Dlt645 {
+                        spec: spec.clone(),
+                        line: None,
+                        version,
+                        label: format!("tcp, {version}, address from AA..AA"),
+                    });
+                }
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+/// What a quick check found.
+enum Found {
+    Optical(crate::protocol::iec62056_21::Identification),
+    Dlt645(crate::protocol::dlt645::Address),
+}
+
+async fn try_quick(q: &Quick, timeout: Duration) -> Result<Option<Found>, String> {
+    match q {
+        Quick::Optical { spec, .. } => {
+            let mut link = spec.open().await.map_err(|e| format!("cannot open: {e}"))?;
+            let mut cfg = OpticalConfig::new();
+            // Design: a meter may take up to 1.5 s to answer a sign-on (IEC 62056-21
+            // t_r); a shorter wait would miss slow meters, whatever --timeout says.
+            cfg.reply_timeout = timeout.max(REACTION_TIME_MAX + Duration::from_millis(100));
+            match optical::read_out(&mut link, &cfg).await {
+                Ok(r) => Ok(Some(Found::Optical(r.identification))),
+                Err(OpticalError::NoAnswer { .. }) => Ok(None),
+                Err(e) => Err(e.to_string()),
+            }
+        }
+        Quick::Dlt645 {
+            spec,
+            line,
+            version,
+            ..
+        } => {
+            let link = spec.open().await.map_err(|e| format!("cannot open: {e}"))?;
+            let mut cfg = Dlt645Config::new(*version);
+            cfg.line = *line;
+            cfg.reply_timeout = timeout;
+            cfg.max_attempts = 1;
+            match Dlt645Meter::connect(link, cfg).await {
+                Ok(m) => Ok(Some(Found::Dlt645(m.address()))),
+                Err(Dlt645Error::NoAnswer { .. }) => Ok(None),
+                Err(e) => Err(e.to_string()),
+            }
+        }
+    }
+}
+
+fn print_quick(out: &mut dyn Write, q: &Quick, found: &Found) {
+    let _ = writeln!(
+        out,
+        "\nPut this in the config (/etc/calin-agent/agent.toml):\n"
+    );
+    let _ = writeln!(out, "[[bus]]\nname = \"bus-1\"");
+    let (spec, protocol) = match q {
+        Quick::Optical { spec, .. } => (spec, "optical"),
+        Quick::Dlt645 { spec, .. } => (spec, "dlt645"),
+    };
+    let _ = match spec {
+        LinkSpec::Serial { port, line } => writeln!(out, "port = \"{port}\"\nline = \"{line}\""),
+        LinkSpec::Tcp { endpoint, .. } => writeln!(out, "tcp = \"{endpoint}\""),
+    };
+    let _ = writeln!(out, "protocol = \"{protocol}\"");
+    let _ = match found {
+        Found::Optical(id) => writeln!(
+            out,
+            "# identification: {}{} {:?}{}",
+            id.manufacturer().as_str(),
+            char::from(id.baud_char().as_byte()),
+            id.ident(),
+            if id.offers_mode_e() {
+                " (mode E offered: probe --optical --mode-e reads it over DLMS)"
+            } else {
+                ""
+            }
+        ),
+        Found::Dlt645(address) => writeln!(out, "# DL/T 645 meter address {address}"),
+    };
+}
+
 pub async fn run(a: &ProbeArgs, out: &mut dyn Write, _err: &mut dyn Write) -> u8 {
     let password = super::read_password(a).ok().flatten();
     let base = session_config(a, password.clone());
@@ -109,12 +260,31 @@ pub async fn run(a: &ProbeArgs, out: &mut dyn Write, _err: &mut dyn Write) -> u8
         let _ = writeln!(out, "error: {e}");
         return exit::USAGE;
     }
+    let quick = quick_candidates(a);
     let list = candidates(a, a.serial);
     let _ = writeln!(
         out,
         "Trying {} combinations (short timeout each)...",
-        list.len()
+        quick.len() + list.len()
     );
+    let timeout = Duration::from_secs_f64(a.timeout.clamp(0.05, 120.0).min(1.0));
+    for q in &quick {
+        let _ = write!(out, "  {:<70} ", q.label());
+        let _ = out.flush();
+        match try_quick(q, timeout).await {
+            Ok(Some(found)) => {
+                let _ = writeln!(out, "ANSWERED");
+                print_quick(out, q, &found);
+                return exit::OK;
+            }
+            Ok(None) => {
+                let _ = writeln!(out, "no answer");
+            }
+            Err(e) => {
+                let _ = writeln!(out, "{e}");
+            }
+        }
+    }
     let mut needs_password = None;
     for cand in list {
         let _ = write!(out, "  {:<70} ", cand.label);

@@ -1,7 +1,11 @@
 //! `calin-agent probe`: a technician's one-shot read of a meter at the meter, every
 //! value decoded through the lookup core; `--trace`, `--list-objects`, `--json`.
+//! DLMS/COSEM by default; `--optical` for IEC 62056-21 (mode C readout, or `--mode-e`
+//! into DLMS), `--protocol dlt645` for DL/T 645.
 
 mod autodetect;
+mod dlt645;
+mod optical;
 mod present;
 
 use super::exit;
@@ -11,6 +15,7 @@ use crate::meter::cosem::read_object_list;
 use crate::meter::read::{read_profile, ReadProgress, Selection};
 use crate::meter::{trace, Framing, MeterError, Session, SessionConfig};
 use crate::profile::{AttributeRef, Profile, Reads};
+use crate::protocol::dlt645::Version;
 use crate::protocol::hdlc::HdlcAddress;
 use crate::transport::{BoxLink, LineSettings, LinkSpec, TransportError};
 use clap::Args;
@@ -24,9 +29,9 @@ pub struct ProbeArgs {
     /// Serial port of the RS-485 adapter or optical head (e.g. /dev/ttyUSB0).
     #[arg(long, conflicts_with = "tcp", required_unless_present = "tcp")]
     pub port: Option<String>,
-    /// Baud rate on the serial port.
-    #[arg(long, default_value_t = 9600)]
-    pub baud: u32,
+    /// Baud rate on the serial port [default: 9600 for DLMS, 2400 for DL/T 645].
+    #[arg(long)]
+    pub baud: Option<u32>,
     /// Full line settings, overriding --baud (e.g. "9600 8N1", "2400 8E1").
     #[arg(long)]
     pub line: Option<String>,
@@ -76,6 +81,58 @@ pub struct ProbeArgs {
     /// serial-derived HDLC address.
     #[arg(long)]
     pub serial: Option<u64>,
+    /// Read through the optical port (IEC 62056-21): sign-on at 300 baud, then a mode C
+    /// data readout (or --mode-e, or --registers).
+    #[arg(long)]
+    pub optical: bool,
+    /// With --optical: switch to HDLC (mode E) and read by profile over DLMS.
+    #[arg(long, requires = "optical", conflicts_with = "registers")]
+    pub mode_e: bool,
+    /// With --optical: read these registers in programming mode (R1), e.g. "1.8.0,C.87.0";
+    /// the meter's P1 password comes from --password-file.
+    #[arg(long, requires = "optical")]
+    pub registers: Option<String>,
+    /// With --optical: the highest baud rate to switch to [default: what the meter offers].
+    #[arg(long, requires = "optical")]
+    pub optical_baud: Option<u32>,
+    /// With --optical: take data blocks with a bad BCC and warn (for meters known to send them).
+    #[arg(long, requires = "optical")]
+    pub bcc_warn_only: bool,
+    /// Wire protocol: dlms (DLMS/COSEM, the default) or dlt645 (DL/T 645 on RS-485).
+    #[arg(long, default_value = "dlms", value_parser = parse_protocol)]
+    pub protocol: ProbeProtocol,
+    /// DL/T 645 meter address (12 digits, as on the nameplate) [default: find the lone
+    /// meter with the AA..AA wildcard].
+    #[arg(long)]
+    pub dlt645_address: Option<String>,
+    /// DL/T 645 edition: 2007 or 1997.
+    #[arg(long, default_value = "2007", value_parser = parse_dlt645_version)]
+    pub dlt645_version: Version,
+}
+
+/// Which wire protocol the probe speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProbeProtocol {
+    Dlms,
+    Dlt645,
+}
+
+fn parse_protocol(s: &str) -> Result<ProbeProtocol, String> {
+    match s {
+        "dlms" => Ok(ProbeProtocol::Dlms),
+        "dlt645" => Ok(ProbeProtocol::Dlt645),
+        other => Err(format!(
+            "`{other}`: use dlms or dlt645 (for the optical port, use --optical)"
+        )),
+    }
+}
+
+fn parse_dlt645_version(s: &str) -> Result<Version, String> {
+    match s {
+        "2007" => Ok(Version::V2007),
+        "1997" => Ok(Version::V1997),
+        other => Err(format!("`{other}`: use 2007 or 1997")),
+    }
 }
 
 /// What `--read` names.
@@ -143,7 +200,7 @@ pub fn link_spec(a: &ProbeArgs) -> Result<LinkSpec, String> {
         (Some(port), None) => {
             let line = match &a.line {
                 Some(l) => l.parse::<LineSettings>().map_err(|e| e.to_string())?,
-                None => LineSettings::new_8n1(a.baud),
+                None => LineSettings::new_8n1(a.baud.unwrap_or(9600)),
             };
             Ok(LinkSpec::Serial {
                 port: port.clone(),
@@ -158,7 +215,7 @@ pub fn link_spec(a: &ProbeArgs) -> Result<LinkSpec, String> {
     }
 }
 
-fn read_password(a: &ProbeArgs) -> Result<Option<Secret>, (u8, String)> {
+pub(crate) fn read_password(a: &ProbeArgs) -> Result<Option<Secret>, (u8, String)> {
     if a.password.is_some() {
         return Err((exit::USAGE, "a password on the command line is refused (it would land in shell history): put it in a file and use --password-file FILE".into()));
     }
@@ -180,7 +237,7 @@ fn read_password(a: &ProbeArgs) -> Result<Option<Secret>, (u8, String)> {
 }
 
 /// Exit code for a failed probe.
-fn exit_for(e: &MeterError) -> u8 {
+pub(crate) fn exit_for(e: &MeterError) -> u8 {
     match e {
         MeterError::WrongPassword { .. } | MeterError::PasswordRequired { .. } => 77,
         MeterError::Transport(
@@ -247,6 +304,31 @@ async fn probe(
         }
     };
     let mode = a.mode.unwrap_or(default_mode);
+    if a.optical && a.protocol == ProbeProtocol::Dlt645 {
+        let _ = writeln!(
+            err,
+            "error: --optical and --protocol dlt645 exclude each other"
+        );
+        return exit::USAGE;
+    }
+    if a.optical {
+        let ctx = Context {
+            profile,
+            lookup,
+            mode,
+            plan: &plan,
+        };
+        return optical::run(&a, spec, config, ctx, out, err).await;
+    }
+    if a.protocol == ProbeProtocol::Dlt645 {
+        let ctx = Context {
+            profile,
+            lookup,
+            mode,
+            plan: &plan,
+        };
+        return dlt645::run(&a, ctx, out, err).await;
+    }
     let mut link: BoxLink = match spec.open().await {
         Ok(l) => l,
         Err(e) => {
@@ -258,7 +340,7 @@ async fn probe(
         link = trace::traced(link, config.framing, |line| eprintln!("{line}"));
     }
     let address = config.describe_address();
-    let mut session = match Session::open(link, config).await {
+    let session = match Session::open(link, config).await {
         Ok(s) => s,
         Err(e) => {
             let _ = writeln!(err, "error: {e}");
@@ -268,6 +350,38 @@ async fn probe(
     if !a.json {
         let _ = writeln!(out, "Meter at {address} on {}", session.link_description());
     }
+    let ctx = Context {
+        profile,
+        lookup,
+        mode,
+        plan: &plan,
+    };
+    read_session(session, &a, ctx, out, err).await
+}
+
+/// What every protocol's read needs besides the link.
+#[derive(Clone, Copy)]
+pub(crate) struct Context<'a> {
+    pub profile: &'a Profile,
+    pub lookup: &'a Lookup,
+    pub mode: Mode,
+    pub plan: &'a ReadPlan,
+}
+
+/// Read an open DLMS session as asked, print, release.
+async fn read_session(
+    mut session: Session,
+    a: &ProbeArgs,
+    ctx: Context<'_>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8 {
+    let Context {
+        profile,
+        lookup,
+        mode,
+        plan,
+    } = ctx;
     let tty = std::io::stderr().is_terminal() && !a.json;
     let code = if a.list_objects {
         list_objects(&mut session, a.json, tty, out, err).await
@@ -376,7 +490,7 @@ async fn read(
     code
 }
 
-fn write_human(out: &mut dyn Write, s: &present::Shown) -> std::io::Result<()> {
+pub(crate) fn write_human(out: &mut dyn Write, s: &present::Shown) -> std::io::Result<()> {
     let value = if s.unit.is_empty() {
         s.value.clone()
     } else {

@@ -1,7 +1,7 @@
 //! How one reading is shown to a technician: value in the short code's unit, and for
 //! coded values the lookup core's meaning, severity and field action.
 
-use crate::codes::{Lookup, Mode, ShortCode, ValueKind};
+use crate::codes::{Lookup, Mode, ValueKind};
 use crate::meter::read::{Item, ReadValue, Reading};
 use crate::profile::Reads;
 use crate::protocol::units::{Quantity, Unit};
@@ -18,13 +18,6 @@ pub struct Shown {
     pub number: Option<Value>,
     pub coded: Option<crate::codes::StatusInfo>,
     pub json: Value,
-}
-
-fn short_kind(what: &Item) -> Option<(ShortCode, ValueKind)> {
-    match what {
-        Item::Reads(Reads::Short(c)) => c.entry().map(|e| (*c, e.kind)),
-        _ => None,
-    }
 }
 
 /// A quantity in the unit the guide uses for the short code (kWh, kW).
@@ -49,28 +42,65 @@ fn in_code_unit(q: &Quantity, kind: Option<ValueKind>) -> (String, String) {
 }
 
 pub fn show(r: &Reading, lookup: &Lookup, mode: Mode) -> Shown {
-    let sk = short_kind(&r.what);
-    let label = match &r.what {
-        Item::Reads(Reads::Short(c)) => format!("{c}"),
-        Item::Reads(other) => other.to_string(),
-        Item::Attribute(a) => a.to_string(),
+    let mut s = match &r.what {
+        Item::Reads(reads) => show_reads(*reads, &r.value, lookup, mode),
+        Item::Attribute(a) => show_value(
+            a.to_string(),
+            "Attribute".into(),
+            None,
+            &r.value,
+            lookup,
+            mode,
+        ),
     };
-    let name = match &r.what {
-        Item::Reads(Reads::Short(c)) => lookup.short_code(*c).name,
-        Item::Reads(Reads::Status) => "Operating status".into(),
-        Item::Reads(Reads::Relay) => "Relay (output state)".into(),
-        Item::Reads(Reads::RelayControl) => "Relay control state".into(),
-        Item::Reads(Reads::Serial) => "Serial number".into(),
-        Item::Reads(Reads::DeviceName) => "Logical device name".into(),
-        Item::Reads(Reads::Firmware) => "Firmware".into(),
-        Item::Reads(Reads::Clock) => "Clock".into(),
-        Item::Attribute(_) => "Attribute".into(),
+    if let Value::Object(m) = &mut s.json {
+        m.insert("class".into(), json!(r.attr.class_id));
+        m.insert("obis".into(), json!(r.attr.obis.to_string()));
+        m.insert("attribute".into(), json!(r.attr.attribute));
+        m.insert(
+            "raw".into(),
+            serde_json::to_value(&r.raw).unwrap_or(Value::Null),
+        );
+    }
+    s
+}
+
+/// A value read for a profile entry (whatever protocol carried it): label and name from
+/// the entry, the value in its short code's unit.
+pub fn show_reads(reads: Reads, value: &ReadValue, lookup: &Lookup, mode: Mode) -> Shown {
+    let (label, name) = match reads {
+        Reads::Short(c) => (format!("{c}"), lookup.short_code(c).name),
+        Reads::Status => (reads.to_string(), "Operating status".into()),
+        Reads::Relay => (reads.to_string(), "Relay (output state)".into()),
+        Reads::RelayControl => (reads.to_string(), "Relay control state".into()),
+        Reads::Serial => (reads.to_string(), "Serial number".into()),
+        Reads::DeviceName => (reads.to_string(), "Logical device name".into()),
+        Reads::Firmware => (reads.to_string(), "Firmware".into()),
+        Reads::Clock => (reads.to_string(), "Clock".into()),
     };
+    let sk = match reads {
+        Reads::Short(c) => c.entry().map(|e| (c, e.kind)),
+        _ => None,
+    };
+    show_value(label, name, sk.map(|s| s.1), value, lookup, mode)
+}
+
+/// A value with its label and name; `kind` picks the unit (kWh, kW) for quantities.
+/// The JSON has `reads`, `name`, `value`, `value_text`, `unit` and, for coded values, the
+/// lookup core's fields.
+pub fn show_value(
+    label: String,
+    name: String,
+    kind: Option<ValueKind>,
+    value: &ReadValue,
+    lookup: &Lookup,
+    mode: Mode,
+) -> Shown {
     let mut coded = None;
     let mut number = None;
-    let (value, unit) = match &r.value {
+    let (text, unit) = match value {
         ReadValue::Quantity(q) => {
-            let (v, u) = in_code_unit(q, sk.map(|s| s.1));
+            let (v, u) = in_code_unit(q, kind);
             number = v.parse::<f64>().ok().map(|n| json!(n));
             (v, u)
         }
@@ -82,7 +112,7 @@ pub fn show(r: &Reading, lookup: &Lookup, mode: Mode) -> Shown {
             number = Some(json!(
                 i64::try_from(*n).map_or_else(|_| json!(n.to_string()), |i| json!(i))
             ));
-            let unit = if matches!(r.value, ReadValue::Count(_)) {
+            let unit = if matches!(value, ReadValue::Count(_)) {
                 "count"
             } else {
                 ""
@@ -108,19 +138,12 @@ pub fn show(r: &Reading, lookup: &Lookup, mode: Mode) -> Shown {
     let mut m = Map::new();
     m.insert("reads".into(), json!(label));
     m.insert("name".into(), json!(name));
-    m.insert("class".into(), json!(r.attr.class_id));
-    m.insert("obis".into(), json!(r.attr.obis.to_string()));
-    m.insert("attribute".into(), json!(r.attr.attribute));
     m.insert(
         "value".into(),
-        number.clone().unwrap_or_else(|| json!(value)),
+        number.clone().unwrap_or_else(|| json!(text)),
     );
-    m.insert("value_text".into(), json!(value));
+    m.insert("value_text".into(), json!(text));
     m.insert("unit".into(), json!(unit));
-    m.insert(
-        "raw".into(),
-        serde_json::to_value(&r.raw).unwrap_or(Value::Null),
-    );
     if let Some(i) = &coded {
         for (k, v) in [
             ("code", json!(i.code)),
@@ -138,7 +161,7 @@ pub fn show(r: &Reading, lookup: &Lookup, mode: Mode) -> Shown {
     Shown {
         label,
         name,
-        value,
+        value: text,
         unit,
         number,
         coded,

@@ -28,18 +28,11 @@ pub use profile_generic::{
     BufferSelection, EventColumns, SortMethod,
 };
 
-/// Interface class ids (Blue Book 4.3-4.5).
-pub const CLASS_DATA: u16 = 1;
-pub const CLASS_REGISTER: u16 = 3;
-pub const CLASS_EXTENDED_REGISTER: u16 = 4;
-pub const CLASS_PROFILE_GENERIC: u16 = 7;
-pub const CLASS_CLOCK: u16 = 8;
-pub const CLASS_ASSOCIATION_LN: u16 = 15;
-pub const CLASS_DISCONNECT_CONTROL: u16 = 70;
-pub const CLASS_LIMITER: u16 = 71;
-
-/// The current association (Blue Book 4.4.3: 0.0.40.0.0.255).
-pub const CURRENT_ASSOCIATION: ObisCode = ObisCode::new(0, 0, 40, 0, 0, 255);
+pub use crate::protocol::cosem::{
+    CLASS_ASSOCIATION_LN, CLASS_CLOCK, CLASS_DATA, CLASS_DISCONNECT_CONTROL,
+    CLASS_EXTENDED_REGISTER, CLASS_LIMITER, CLASS_PROFILE_GENERIC, CLASS_REGISTER,
+    CURRENT_ASSOCIATION,
+};
 
 /// Why one item has no value although the session is fine.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -39,14 +39,9 @@ pub struct MethodAccess {
 pub struct ObjectListEntry {
     pub class_id: u16,
     pub version: u8,
-    #[serde(serialize_with = "obis_string")]
     pub obis: ObisCode,
     pub attributes: Vec<AttributeAccess>,
     pub methods: Vec<MethodAccess>,
-}
-
-fn obis_string<S: serde::Serializer>(o: &ObisCode, s: S) -> Result<S::Ok, S::Error> {
-    s.collect_str(o)
 }
 
 fn small<T: TryFrom<i128>>(d: &Data) -> Option<T> {

@@ -41,17 +41,11 @@ pub use association::AssociationInfo;
 pub use classes::{Limiter, RelayChange};
 pub use profile_generic::{CaptureDef, ProfileGeneric};
 
-pub const CLASS_DATA: u16 = 1;
-pub const CLASS_REGISTER: u16 = 3;
-pub const CLASS_EXTENDED_REGISTER: u16 = 4;
-pub const CLASS_PROFILE_GENERIC: u16 = 7;
-pub const CLASS_CLOCK: u16 = 8;
-pub const CLASS_ASSOCIATION_LN: u16 = 15;
-pub const CLASS_DISCONNECT_CONTROL: u16 = 70;
-pub const CLASS_LIMITER: u16 = 71;
-
-/// The current association's logical name (Blue Book: Association LN instance 0.0.40.0.0.255).
-pub const CURRENT_ASSOCIATION: ObisCode = ObisCode::new(0, 0, 40, 0, 0, 255);
+pub use crate::protocol::cosem::{
+    CLASS_ASSOCIATION_LN, CLASS_CLOCK, CLASS_DATA, CLASS_DISCONNECT_CONTROL,
+    CLASS_EXTENDED_REGISTER, CLASS_LIMITER, CLASS_PROFILE_GENERIC, CLASS_REGISTER,
+    CURRENT_ASSOCIATION,
+};
 
 /// Why a request on an object is refused. See the module table for the wire results.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
