@@ -71,7 +71,7 @@ fn config(
     every: u64,
 ) -> String {
     let mut t = format!(
-        "[agent]\nstate_dir = \"{}\"\nlog_format = \"text\"\n\n[poll]\nstatus = \"{every}s\"\nenergy = \"{every}s\"\ncounters = \"{every}s\"\njitter = 0.0\n",
+        "[agent]\nstate_dir = \"{}\"\nlog_format = \"text\"\n\n[metrics]\nlisten = \"127.0.0.1:0\"\n\n[poll]\nstatus = \"{every}s\"\nenergy = \"{every}s\"\ncounters = \"{every}s\"\njitter = 0.0\n",
         state.display()
     );
     for b in 0..buses {
