@@ -22,6 +22,7 @@ async fn every_alert_kind_is_raised_once_cleared_and_reminded() {
     let text = config_text(&state, &[TestBus::tcp("tcp-1", addr, meters(2, 0, 17))], "");
     let (_, config) = write_config(dir.path(), &text);
     let mut d = start(config);
+    let metrics = d.metrics_addr().await;
     let m = serial(0);
     let other = serial(1);
 
@@ -82,6 +83,19 @@ async fn every_alert_kind_is_raised_once_cleared_and_reminded() {
     // A few more healthy polls: nothing is raised twice.
     let after = d.recorded_polls(&m, 3).await;
     assert!(after.is_empty(), "{after:?}");
+    let text = scrape(metrics).await;
+    for line in [
+        format!("calin_polls_total{{meter=\"{m}\",result=\"read\"}}"),
+        format!("calin_polls_total{{meter=\"{m}\",result=\"unreachable\"}}"),
+        "calin_wire_bytes_total{bus=\"tcp-1\",direction=\"sent\"}".to_string(),
+        "calin_wire_bytes_total{bus=\"tcp-1\",direction=\"received\"}".to_string(),
+    ] {
+        assert!(text.contains(&line), "{line} in {text}");
+    }
+    assert!(
+        !text.contains("calin_active_alerts{category=\"tamper\"} 1"),
+        "{text}"
+    );
     d.stop().await;
 
     let alerts = assert_store_and_file_agree(&state);

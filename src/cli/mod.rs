@@ -7,6 +7,7 @@ mod alerts;
 mod card;
 mod codes_table;
 mod decode;
+mod demo;
 mod frame;
 pub mod logging;
 pub mod probe;
@@ -75,7 +76,7 @@ pub enum Command {
         json: bool,
     },
     /// Read a meter on the spot: status, short codes or any object, decoded.
-    Probe(probe::ProbeArgs),
+    Probe(Box<probe::ProbeArgs>),
     /// Decode a captured HDLC frame, wrapper frame or bare APDU, layer by layer.
     Frame {
         /// The bytes as hex (`7E A0 07 ...`, `7ea007...`, `0x7E,0xA0`); several arguments are joined.
@@ -105,6 +106,9 @@ pub enum Command {
     /// Run the polling daemon in the foreground (as systemd does): poll every meter of
     /// the config, raise alerts, store them. SIGTERM stops, SIGHUP reloads the config.
     Run,
+    /// Watch the daemon at work on a simulated bus of four meters (a tamper, an
+    /// over-voltage and its recovery, a meter that goes silent): alerts as they come.
+    Demo(demo::DemoArgs),
     /// A summary for the technician: meters, last successful polls, active alerts by
     /// category, the MQTT outbox and the broker link.
     Status {
@@ -171,6 +175,9 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_PATH));
         return run::run(&path, err);
     }
+    if let Command::Demo(args) = cli.command {
+        return demo::run(args, out, err);
+    }
     let config = match load_config(cli.config.as_ref()) {
         Ok(c) => c,
         Err(e) => {
@@ -201,16 +208,21 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             out,
             err,
         ),
-        Command::Probe(args) => probe::run(
-            args,
-            &config.profile,
-            &config.lookup,
-            config.site.mode,
-            out,
-            err,
-        ),
+        Command::Probe(mut args) => {
+            args.site.clone_from(&config.site.name);
+            probe::run(
+                *args,
+                &config.profile,
+                &config.lookup,
+                config.site.mode,
+                out,
+                err,
+            )
+        }
         Command::Card(args) => card::run(&config, &args, out, err),
         Command::Status { json } => status::run(&config, json, out, err),
-        Command::CheckConfig { .. } | Command::Frame { .. } | Command::Run => exit::SOFTWARE,
+        Command::CheckConfig { .. } | Command::Frame { .. } | Command::Run | Command::Demo(_) => {
+            exit::SOFTWARE
+        }
     }
 }

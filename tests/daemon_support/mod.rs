@@ -103,6 +103,9 @@ reminder_interval = "1s"
 unreachable_after = 2
 {extra_agent}
 
+[metrics]
+listen = "127.0.0.1:0"
+
 [poll]
 status = "200ms"
 energy = "200ms"
@@ -201,6 +204,15 @@ impl Running {
         found.unwrap_or_else(|_| panic!("timed out waiting for {what}"))
     }
 
+    /// The address `/metrics` is served at (the first event of a run).
+    pub async fn metrics_addr(&mut self) -> std::net::SocketAddr {
+        self.wait_for("the metrics server", |e| match e {
+            DaemonEvent::MetricsServing { addr } => Some(*addr),
+            _ => None,
+        })
+        .await
+    }
+
     /// Wait for an alert of `kind` about `meter` that `also` accepts.
     pub async fn wait_alert(
         &mut self,
@@ -249,6 +261,21 @@ impl Running {
         })
         .await;
     }
+}
+
+/// `GET /metrics` from the daemon's metrics server.
+pub async fn scrape(addr: std::net::SocketAddr) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(b"GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut body = String::new();
+    tokio::time::timeout(BOUND, s.read_to_string(&mut body))
+        .await
+        .expect("the metrics server answers")
+        .unwrap();
+    body
 }
 
 /// Every alert in the store, oldest first.

@@ -13,11 +13,13 @@ use super::link::{BusLink, Taken};
 use super::recorder::{Job, JobSender};
 use super::schedule::{Groups, Schedule};
 use super::{stopped, Clock};
+use crate::agent::metrics::{Direction as WireDirection, Metrics, PollResult};
 use crate::agent::reading::{MeterId, PollOutcome};
 use crate::config::{BusConfig, BusProtocol};
 use crate::meter::read::{read_profile, ReadProgress, ReadReport, Selection};
 use crate::meter::{Session, SessionConfig};
 use crate::profile::Profile;
+use crate::transport::{BoxLink, Direction as TraceDirection, TraceTap};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,6 +33,7 @@ pub(super) struct Shared {
     pub jobs: JobSender,
     pub events: Events,
     pub stats: Arc<Stats>,
+    pub metrics: Metrics,
     pub clock: Clock,
     /// How long a conversation in flight may still take once stop is asked.
     pub grace: Duration,
@@ -135,9 +138,21 @@ impl BusTask {
                 continue;
             };
             let groups = self.schedule.due(meter, now);
+            let began = Instant::now();
             let Some(polled) = self.poll_within_grace(meter, groups, &stop).await else {
                 break;
             };
+            let result = if polled.ok {
+                PollResult::Read
+            } else {
+                PollResult::Unreachable
+            };
+            self.shared.metrics.poll_finished(
+                polled.outcome.meter().as_str(),
+                result,
+                began.elapsed(),
+                polled.outcome.at(),
+            );
             let done = self.now_ms();
             self.schedule.complete(meter, groups, done, polled.ok);
             self.report(&polled);
@@ -259,8 +274,10 @@ impl BusTask {
                     self.shared.events.send(DaemonEvent::LinkOpened {
                         bus: self.bus.name.clone(),
                     });
+                    count_bytes(link, &self.bus.name, &self.shared.metrics)
+                } else {
+                    link
                 }
-                link
             }
             Taken::Unavailable { error, tried } => {
                 if tried {
@@ -315,6 +332,18 @@ impl BusTask {
         }
         Ok(reports)
     }
+}
+
+/// The link, with every chunk it carries counted in the metrics.
+fn count_bytes(link: BoxLink, bus: &str, metrics: &Metrics) -> BoxLink {
+    let (bus, metrics) = (bus.to_owned(), metrics.clone());
+    Box::new(TraceTap::new(link, move |e| {
+        let direction = match e.direction {
+            TraceDirection::Sent => WireDirection::Sent,
+            TraceDirection::Received => WireDirection::Received,
+        };
+        metrics.wire_bytes(&bus, direction, e.bytes.len() as u64);
+    }))
 }
 
 /// A per-bus seed for jitter: the same config always spreads the same way.

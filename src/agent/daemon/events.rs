@@ -14,6 +14,8 @@ use tokio::sync::broadcast;
 pub enum DaemonEvent {
     /// The store is open and the bus tasks are starting (also after a reload).
     Started { buses: usize, meters: usize },
+    /// `/metrics` is served at this address (the real port when 0 was configured).
+    MetricsServing { addr: std::net::SocketAddr },
     /// A bus's link was opened.
     LinkOpened { bus: String },
     /// A bus's link could not be opened; its due meters fail until it can.

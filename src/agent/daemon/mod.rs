@@ -22,6 +22,8 @@ pub use events::{DaemonEvent, Stats};
 pub use notify::Notifier;
 
 use crate::agent::engine::AlertPolicy;
+use crate::agent::metrics::{self, Metrics, MetricsServer};
+use crate::agent::publish::{Doorbell, OutboxHook, Publisher, PublisherHandle};
 use crate::agent::store::{Retention as StoreRetention, Store, StoreConfig, StoreError};
 use crate::config::{Config, ConfigError};
 use bus::BusTask;
@@ -55,10 +57,19 @@ pub enum DaemonError {
     },
     #[error("cannot start the recorder thread: {0}")]
     Thread(#[source] std::io::Error),
+    #[error("cannot serve metrics on {listen}: {source} (set [metrics] listen to a free address, or enabled = false)")]
+    Metrics {
+        listen: std::net::SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot start MQTT publishing: {0}")]
+    Publisher(#[source] crate::agent::publish::PublishError),
 }
 
 impl DaemonError {
-    /// Whether the state directory is the problem (exit 69, "unavailable").
+    /// Whether something the daemon needs is not there (exit 69, "unavailable"): the
+    /// state directory, the metrics port, the MQTT TLS files or outbox.
     pub fn is_unavailable(&self) -> bool {
         !matches!(self, DaemonError::Thread(_))
     }
@@ -208,30 +219,47 @@ pub async fn run_with(
 ) -> Result<(), DaemonError> {
     let store_cfg = store_config(&config);
     let _lock = lock::StateLock::acquire(&store_cfg.dir)?;
-    let store = Store::open(store_cfg.clone()).map_err(|source| DaemonError::State {
+    let mut store = Store::open(store_cfg.clone()).map_err(|source| DaemonError::State {
         dir: store_cfg.dir.clone(),
         source,
     })?;
+    let metrics = Metrics::new();
+    let (services_stop, services_rx) = watch::channel(false);
+    let services = Services::start(&config, &mut store, &metrics, services_rx).await?;
+    let events = Events::new(options.events.clone());
+    if let Some(server) = &services.metrics {
+        events.send(DaemonEvent::MetricsServing {
+            addr: server.local_addr,
+        });
+    }
     if let Some(file) = &config.agent.alerts_file {
         if *file != store.alert_file_path() {
             tracing::warn!(configured = %file.display(), used = %store.alert_file_path().display(),
                 "agent.alerts_file is not supported yet; alerts go to the state directory's file");
         }
     }
-    let events = Events::new(options.events.clone());
     let stats = Arc::new(Stats::default());
     let recorder = Recorder::start(
         store,
         config.lookup.clone(),
         policy(&config),
         options.clock,
-        events.clone(),
-        stats.clone(),
+        recorder::Outputs {
+            events: events.clone(),
+            stats: stats.clone(),
+            metrics: metrics.clone(),
+        },
     )?;
     let heartbeat = Heartbeat::new();
     let notifier = &options.notifier;
     let mut config = config;
-    let mut generation = start_buses(&config, &recorder, &options, &events, &stats, &heartbeat);
+    let outputs = Outputs {
+        events: &events,
+        stats: &stats,
+        metrics: &metrics,
+        heartbeat: &heartbeat,
+    };
+    let mut generation = start_buses(&config, &recorder, &options, &outputs);
     notifier.ready();
     notifier.status(&stats.status_line());
     tracing::info!(config = %config.path.display(), state_dir = %store_cfg.dir.display(),
@@ -253,7 +281,7 @@ pub async fn run_with(
                         policy: policy(&new),
                     }).await;
                     config = new;
-                    generation = start_buses(&config, &recorder, &options, &events, &stats, &heartbeat);
+                    generation = start_buses(&config, &recorder, &options, &outputs);
                     notifier.ready();
                     events.send(DaemonEvent::Reloaded { ok: true, message: format!("{} reloaded", config.path.display()) });
                 }
@@ -279,9 +307,68 @@ pub async fn run_with(
     generation.stop().await;
     let store = recorder.finish().await;
     drop(store);
+    // Last: the publisher sends what the final polls committed, then `offline`.
+    services_stop.send_replace(true);
+    services.stop().await;
     tracing::info!(took_ms = started.elapsed().as_millis() as u64, status = %stats.status_line(), "stopped");
     events.send(DaemonEvent::Stopped);
     Ok(())
+}
+
+/// The metrics server and the MQTT publisher, when the config asks for them.
+struct Services {
+    metrics: Option<MetricsServer>,
+    publisher: Option<PublisherHandle>,
+}
+
+impl Services {
+    /// Add the outbox hook to `store` and start the publisher (`[mqtt]`), and serve
+    /// `/metrics` (`[metrics]`); both stop when `stop` turns true.
+    async fn start(
+        config: &Config,
+        store: &mut Store,
+        m: &Metrics,
+        stop: watch::Receiver<bool>,
+    ) -> Result<Services, DaemonError> {
+        let publisher = match &config.mqtt {
+            None => None,
+            Some(mqtt) => {
+                let doorbell = Doorbell::new();
+                let hook =
+                    OutboxHook::new(mqtt, config.lookup.clone(), doorbell.clone(), m.clone());
+                store
+                    .add_hook(Box::new(hook))
+                    .map_err(|source| DaemonError::State {
+                        dir: store.config().dir.clone(),
+                        source,
+                    })?;
+                let db = store.config().db_path();
+                let handle = Publisher::spawn(mqtt.clone(), &db, doorbell, m.clone(), stop.clone())
+                    .map_err(DaemonError::Publisher)?;
+                Some(handle)
+            }
+        };
+        let metrics = if config.metrics.enabled {
+            let listen = config.metrics.listen;
+            let server = metrics::serve(listen, m.clone(), stop)
+                .await
+                .map_err(|source| DaemonError::Metrics { listen, source })?;
+            tracing::info!(listen = %server.local_addr, "serving /metrics");
+            Some(server)
+        } else {
+            None
+        };
+        Ok(Services { metrics, publisher })
+    }
+
+    async fn stop(self) {
+        if let Some(p) = self.publisher {
+            p.join().await;
+        }
+        if let Some(m) = self.metrics {
+            let _ = m.task.await;
+        }
+    }
 }
 
 async fn recv(rx: &mut Option<mpsc::UnboundedReceiver<()>>) -> Option<()> {
@@ -309,9 +396,14 @@ fn reload(current: &Config, notifier: &Notifier, events: &Events) -> Option<Conf
     tracing::info!(config = %current.path.display(), "SIGHUP: reading the config again");
     match Config::load(&current.path) {
         Ok(new) => {
-            if new.agent.state_dir != current.agent.state_dir || new.retention != current.retention
+            if new.agent.state_dir != current.agent.state_dir
+                || new.retention != current.retention
+                || new.mqtt != current.mqtt
+                || new.metrics != current.metrics
             {
-                tracing::warn!("state_dir and retention changes take effect at the next restart");
+                tracing::warn!(
+                    "state_dir, retention, [mqtt] and [metrics] changes take effect at the next restart"
+                );
             }
             Some(new)
         }
@@ -331,20 +423,33 @@ fn refused(e: &ConfigError, notifier: &Notifier, events: &Events) {
     });
 }
 
+/// Where the bus tasks report.
+struct Outputs<'a> {
+    events: &'a Events,
+    stats: &'a Arc<Stats>,
+    metrics: &'a Metrics,
+    heartbeat: &'a Heartbeat,
+}
+
 fn start_buses(
     config: &Config,
     recorder: &Recorder,
     options: &RunOptions,
-    events: &Events,
-    stats: &Arc<Stats>,
-    heartbeat: &Heartbeat,
+    out: &Outputs<'_>,
 ) -> Generation {
+    let Outputs {
+        events,
+        stats,
+        metrics,
+        heartbeat,
+    } = *out;
     let (stop, stop_rx) = watch::channel(false);
     let shared = bus::Shared {
         profile: Arc::new(config.profile.clone()),
         jobs: recorder.tx.clone(),
         events: events.clone(),
         stats: stats.clone(),
+        metrics: metrics.clone(),
         clock: options.clock,
         grace: options.shutdown_grace,
         beat_every: options

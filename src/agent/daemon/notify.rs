@@ -13,10 +13,20 @@ pub struct Notifier {
 impl Notifier {
     /// From the environment (`NOTIFY_SOCKET`); `@name` is an abstract socket.
     pub fn from_env() -> Notifier {
-        let socket = std::env::var("NOTIFY_SOCKET")
-            .ok()
-            .filter(|p| !p.is_empty())
-            .and_then(|path| UnixDatagram::unbound().ok().map(|s| (s, path)));
+        match std::env::var("NOTIFY_SOCKET") {
+            Ok(path) if !path.is_empty() => Notifier::to(&path),
+            _ => Notifier::disabled(),
+        }
+    }
+
+    /// To the socket at `path` (`@name` for an abstract socket).
+    pub fn to(path: &str) -> Notifier {
+        let socket = UnixDatagram::unbound().ok().and_then(|socket| {
+            // Design: never block the daemon's runtime on a reader that is slow or
+            // gone: a notification that does not fit now is dropped.
+            socket.set_nonblocking(true).ok()?;
+            Some((socket, path.to_owned()))
+        });
         Notifier { socket }
     }
 
@@ -97,6 +107,25 @@ mod tests {
         let mut buf = [0u8; 64];
         let len = server.recv(&mut buf).unwrap();
         assert_eq!(&buf[..len], b"STATUS=polling 3 meters");
+    }
+
+    #[test]
+    fn a_reader_that_never_reads_does_not_block_the_sender() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("notify.sock");
+        let _server = UnixDatagram::bind(&path).unwrap();
+        let n = Notifier::to(path.to_str().unwrap());
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            // Far more than a datagram socket queues.
+            for _ in 0..10_000 {
+                n.watchdog();
+            }
+            let _ = done.send(());
+        });
+        finished
+            .recv_timeout(Duration::from_secs(10))
+            .expect("sending returns even when the queue is full");
     }
 
     #[test]

@@ -9,11 +9,13 @@ use super::events::{DaemonEvent, Events, Stats};
 use super::{Clock, DaemonError};
 use crate::agent::alerts::Alert;
 use crate::agent::engine::{AlertEngine, AlertPolicy};
+use crate::agent::metrics::Metrics;
+use crate::agent::publish::message::condition_category;
 use crate::agent::reading::{MeterId, PollOutcome};
 use crate::agent::state::MeterState;
 use crate::agent::store::Store;
 use crate::codes::{Lookup, Severity};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
@@ -51,8 +53,7 @@ impl Recorder {
         lookup: Lookup,
         policy: AlertPolicy,
         clock: Clock,
-        events: Events,
-        stats: Arc<Stats>,
+        outputs: Outputs,
     ) -> Result<Recorder, DaemonError> {
         let dir = store.config().dir.clone();
         let states: HashMap<MeterId, MeterState> = store
@@ -69,9 +70,10 @@ impl Recorder {
             lookup,
             policy,
             clock,
-            events,
-            stats,
+            out: outputs,
+            active: BTreeMap::new(),
         };
+        worker.count_active();
         let thread = std::thread::Builder::new()
             .name("calin-recorder".into())
             .spawn(move || {
@@ -93,14 +95,22 @@ impl Recorder {
     }
 }
 
+/// Where the recorder reports what it committed.
+pub(super) struct Outputs {
+    pub events: Events,
+    pub stats: Arc<Stats>,
+    pub metrics: Metrics,
+}
+
 struct Worker {
     store: Store,
     states: HashMap<MeterId, MeterState>,
     lookup: Lookup,
     policy: AlertPolicy,
     clock: Clock,
-    events: Events,
-    stats: Arc<Stats>,
+    out: Outputs,
+    /// Active alert conditions by category, for the metrics.
+    active: BTreeMap<String, u64>,
 }
 
 impl Worker {
@@ -131,24 +141,49 @@ impl Worker {
                 for alert in &new {
                     log_alert(alert);
                 }
-                self.stats
+                self.out
+                    .stats
                     .alerts
                     .fetch_add(new.len() as u64, Ordering::Relaxed);
                 let alerts = new.into_iter().cloned().collect();
-                self.states.insert(meter.clone(), evaluation.state);
-                self.events.send(DaemonEvent::Recorded { meter, alerts });
+                let old = self.states.insert(meter.clone(), evaluation.state);
+                let changed = old.as_ref().map(|s| &s.conditions)
+                    != self.states.get(&meter).map(|s| &s.conditions);
+                if changed {
+                    self.count_active();
+                }
+                self.out
+                    .events
+                    .send(DaemonEvent::Recorded { meter, alerts });
             }
             Err(e) => {
                 // The state is not advanced: the next poll is evaluated against the
                 // last committed state, so these alerts are raised again, not lost.
                 tracing::error!(meter = %meter, error = %e, "poll not recorded");
-                self.stats.record_errors.fetch_add(1, Ordering::Relaxed);
-                self.events.send(DaemonEvent::RecordFailed {
+                self.out.stats.record_errors.fetch_add(1, Ordering::Relaxed);
+                self.out.events.send(DaemonEvent::RecordFailed {
                     meter,
                     error: e.to_string(),
                 });
             }
         }
+    }
+}
+
+impl Worker {
+    /// Count the active conditions of every meter by category (they change rarely:
+    /// only when a condition opens or ends).
+    fn count_active(&mut self) {
+        self.active.clear();
+        for s in self.states.values() {
+            for c in &s.conditions {
+                *self
+                    .active
+                    .entry(condition_category(c, s.mode, &self.lookup))
+                    .or_default() += 1;
+            }
+        }
+        self.out.metrics.set_active_alerts(&self.active);
     }
 }
 
