@@ -212,3 +212,65 @@ async fn logs_in_with_the_password_from_its_file() {
         "{refused:?}"
     );
 }
+
+/// A publish the broker refuses is not counted as delivered: the alert stays in the
+/// outbox and the publisher reconnects to try again. (Mosquitto 2.0 drops the
+/// connection of a client whose publish its ACL denies, in both protocol versions; an
+/// MQTT 5 PUBACK with a failure reason code is handled the same way.)
+async fn refused(
+    protocol: MqttProtocol,
+) -> (Vec<Received>, Vec<(String, String)>, String, Metrics) {
+    let broker = Broker::start_with_acl(
+        "topic readwrite test/gw-5/online\n\
+         topic readwrite test/gw-5/+/reading\n\
+         topic readwrite test/gw-5/+/status\n\
+         topic read test/#\n",
+    );
+    let mut sub = Subscriber::start(broker.port, "consumer", "test/#").await;
+    let dir = state_dir();
+    let mut settings = broker.settings("gw-5");
+    settings.protocol = protocol;
+    let (doorbell, metrics) = (Doorbell::new(), Metrics::new());
+    let mut store = store_with_outbox(dir.path(), &settings, &doorbell, &metrics);
+    let db = StoreConfig::in_dir(dir.path()).db_path();
+    record(&mut store, "CAL5", 0..2);
+    let alert_id = store.alerts(0, None, 10).unwrap()[0].id.0.clone();
+    let (stop, shutdown) = watch::channel(false);
+    let publisher = Publisher::spawn(settings, &db, doorbell, metrics.clone(), shutdown).unwrap();
+    // A second `online` means the publisher dropped the connection and came back.
+    let mut onlines = 0;
+    let got = sub
+        .until(|m| {
+            onlines += usize::from(m.topic.ends_with("/online") && m.text() == "online");
+            onlines == 2 || m.topic.ends_with("/status")
+        })
+        .await;
+    stop.send_replace(true);
+    publisher.join().await;
+    (got, outbox_rows(&db), alert_id, metrics)
+}
+
+async fn refused_alert_stays(protocol: MqttProtocol) {
+    let (got, rows, alert_id, metrics) = refused(protocol).await;
+    assert!(
+        got.iter().all(|m| !m.topic.ends_with("/alert")),
+        "the ACL lets no alert through"
+    );
+    assert!(
+        rows.contains(&("alert".to_owned(), alert_id)),
+        "the refused alert must stay: {rows:?}"
+    );
+    assert!(!metrics
+        .render()
+        .contains("calin_mqtt_link_failures_total 0\n"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_publish_the_broker_refuses_stays_in_the_outbox_3_1_1() {
+    refused_alert_stays(MqttProtocol::V311).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_publish_the_broker_refuses_stays_in_the_outbox_5() {
+    refused_alert_stays(MqttProtocol::V5).await;
+}

@@ -65,15 +65,24 @@ impl Broker {
     }
 
     pub fn start_with(tls: Option<BrokerTls>) -> Broker {
-        Broker::start_full(tls, None)
+        Broker::start_full(tls, None, None)
     }
 
     /// A broker that only lets `user` with `password` in.
     pub fn start_with_login(user: &str, password: &str) -> Broker {
-        Broker::start_full(None, Some((user, password)))
+        Broker::start_full(None, Some((user, password)), None)
     }
 
-    fn start_full(tls: Option<BrokerTls>, login: Option<(&str, &str)>) -> Broker {
+    /// A broker whose topic access is limited by `acl` (Mosquitto's acl_file syntax).
+    pub fn start_with_acl(acl: &str) -> Broker {
+        Broker::start_full(None, None, Some(acl))
+    }
+
+    fn start_full(
+        tls: Option<BrokerTls>,
+        login: Option<(&str, &str)>,
+        acl: Option<&str>,
+    ) -> Broker {
         let dir = tempfile::tempdir().expect("broker dir");
         let port = free_port();
         let auth = match login {
@@ -104,6 +113,11 @@ impl Broker {
              listener {port} 127.0.0.1\n",
             dir.path().display()
         );
+        if let Some(a) = acl {
+            let file = dir.path().join("acl");
+            std::fs::write(&file, a).expect("write the ACL");
+            conf.push_str(&format!("acl_file {}\n", file.display()));
+        }
         if let Some(t) = &tls {
             conf.push_str(&format!(
                 "cafile {}\ncertfile {}\nkeyfile {}\nrequire_certificate {}\n",

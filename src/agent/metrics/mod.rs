@@ -122,6 +122,7 @@ struct Inner {
     outbox_dropped: AtomicU64,
     published: AtomicU64,
     connections: AtomicU64,
+    link_failures: AtomicU64,
 }
 
 /// The metrics handle: clone it into every task that records something.
@@ -199,6 +200,12 @@ impl Metrics {
             self.0.connections.fetch_add(1, Ordering::Relaxed);
         }
         l.broker = state;
+    }
+
+    /// A connection attempt failed, or a connection was lost or dropped (a refused
+    /// publish, an unreadable outbox).
+    pub fn broker_link_failed(&self) {
+        self.0.link_failures.fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn broker_state(&self) -> BrokerState {
@@ -339,6 +346,17 @@ impl Metrics {
         );
         head(
             &mut o,
+            "calin_mqtt_link_failures_total",
+            "counter",
+            "Failed connection attempts and lost connections to the broker.",
+        );
+        let _ = writeln!(
+            o,
+            "calin_mqtt_link_failures_total {}",
+            self.0.link_failures.load(Ordering::Relaxed)
+        );
+        head(
+            &mut o,
             "calin_mqtt_broker_state",
             "gauge",
             "1 for the broker link's current state.",
@@ -457,7 +475,9 @@ mod tests {
         m.set_broker_state(BrokerState::Connected);
         m.set_broker_state(BrokerState::Disconnected);
         m.set_broker_state(BrokerState::Connected);
+        m.broker_link_failed();
         assert!(m.render().contains("calin_mqtt_connections_total 2\n"));
+        assert!(m.render().contains("calin_mqtt_link_failures_total 1\n"));
         assert_eq!(m.broker_state(), BrokerState::Connected);
     }
 }

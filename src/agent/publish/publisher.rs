@@ -216,6 +216,7 @@ impl Run {
                 Ok(false) => break,
                 Err(LinkDown(reason)) => {
                     tracing::warn!(broker = %self.broker(), %reason, retry_in = ?backoff, "cannot connect to the MQTT broker");
+                    self.metrics.broker_link_failed();
                     if !self.pause(backoff).await {
                         break;
                     }
@@ -338,6 +339,7 @@ impl Run {
         self.flush(s).await;
         let unacked = s.outstanding();
         tracing::warn!(broker = %self.broker(), %reason, unacked, "MQTT connection lost; unacknowledged messages will be published again");
+        self.metrics.broker_link_failed();
         End::Lost
     }
 
