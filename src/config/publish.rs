@@ -120,8 +120,8 @@ pub(super) struct RawMqtt {
     topic_prefix: Spanned<String>,
     #[serde(default)]
     client_id: Option<Spanned<String>>,
-    #[serde(default = "d_keep_alive")]
-    keep_alive: HumanDuration,
+    #[serde(default = "d_keep_alive_spanned")]
+    keep_alive: Spanned<HumanDuration>,
     #[serde(default)]
     username: Option<String>,
     #[serde(default)]
@@ -176,6 +176,9 @@ fn d_prefix_spanned() -> Spanned<String> {
 }
 fn d_keep_alive() -> HumanDuration {
     HumanDuration(Duration::from_secs(30))
+}
+fn d_keep_alive_spanned() -> Spanned<HumanDuration> {
+    Spanned::new(0..0, d_keep_alive())
 }
 fn d_true() -> bool {
     true
@@ -322,6 +325,18 @@ pub(super) fn validate_mqtt(
             "a password needs a `username` too",
         ));
     }
+    let keep_alive = raw.keep_alive.get_ref().0;
+    // MQTT carries it in whole seconds (16 bits); rumqttc's MQTT 5 client wants >= 5 s.
+    if keep_alive < Duration::from_secs(5) || keep_alive > Duration::from_secs(65_535) {
+        return Err(at.err(
+            &raw.keep_alive,
+            "mqtt.keep_alive",
+            format!(
+                "keep_alive {} must be between 5s and 65535s (about 18h)",
+                raw.keep_alive.get_ref()
+            ),
+        ));
+    }
     let inflight = *raw.inflight.get_ref();
     if inflight == 0 || inflight > 1000 {
         return Err(at.err(
@@ -349,7 +364,7 @@ pub(super) fn validate_mqtt(
         gateway,
         topic_prefix: prefix,
         client_id,
-        keep_alive: raw.keep_alive.0,
+        keep_alive,
         username: raw.username,
         password,
         tls,
@@ -489,6 +504,7 @@ mod tests {
             ("[mqtt]\nbroker = \"b\"\ngateway = \"g\"\ntopic_prefix = \"a/#\"\n", 4, "mqtt.topic_prefix"),
             ("[mqtt]\nbroker = \"b:x\"\ngateway = \"g\"\n", 2, "mqtt.broker"),
             ("[mqtt]\nbroker = \"b\"\ngateway = \"g\"\ninflight = 0\n", 4, "mqtt.inflight"),
+            ("[mqtt]\nbroker = \"b\"\ngateway = \"g\"\nkeep_alive = \"2s\"\n", 4, "mqtt.keep_alive"),
             ("[mqtt]\nbroker = \"b\"\ngateway = \"g\"\npassword_file = \"/nonexistent/pw\"\nusername = \"u\"\n", 4, "mqtt.password_file"),
             ("[mqtt]\nbroker = \"b\"\ngateway = \"g\"\n[mqtt.tls]\nca_file = \"/nonexistent/ca.pem\"\n", 5, "mqtt.tls.ca_file"),
             ("[metrics]\nlisten = \"localhost\"\n", 2, "metrics.listen"),

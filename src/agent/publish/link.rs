@@ -107,11 +107,13 @@ impl Link {
             .password
             .as_ref()
             .map(|p| String::from_utf8_lossy(p.expose()).into_owned());
+        // The config allows 5 s..=65535 s; rumqttc's MQTT 5 client panics below 5 s.
+        let keep_alive = settings.keep_alive.max(std::time::Duration::from_secs(5));
         let inner = match settings.protocol {
             MqttProtocol::V311 => {
                 let mut o =
                     rumqttc::MqttOptions::new(&settings.client_id, connect_host, settings.port);
-                o.set_keep_alive(settings.keep_alive.max(std::time::Duration::from_secs(1)))
+                o.set_keep_alive(keep_alive)
                     .set_clean_session(true)
                     .set_inflight(settings.inflight.saturating_add(2))
                     .set_request_channel_capacity(capacity)
@@ -132,7 +134,7 @@ impl Link {
             }
             MqttProtocol::V5 => {
                 let mut o = v5::MqttOptions::new(&settings.client_id, connect_host, settings.port);
-                o.set_keep_alive(settings.keep_alive.max(std::time::Duration::from_secs(1)))
+                o.set_keep_alive(keep_alive)
                     .set_clean_start(true)
                     .set_outgoing_inflight_upper_limit(settings.inflight.saturating_add(2))
                     .set_request_channel_capacity(capacity)
