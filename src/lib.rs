@@ -12,6 +12,7 @@ pub mod config;
 pub mod meter;
 pub mod profile;
 pub mod protocol;
+pub mod report;
 
 // Design: the simulator's source lives in hardware-sim/ (crate `calin-sim`, a thin binary)
 // but is compiled into this library so that `calin-agent demo` runs it in-process; a

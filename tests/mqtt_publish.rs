@@ -141,3 +141,34 @@ async fn broker_publishes_the_last_will_when_the_publisher_vanishes() {
         ("test/gw-2/online", "offline")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clean_stop_first_publishes_what_is_committed() {
+    let broker = Broker::start();
+    let mut sub = Subscriber::start(broker.port, "consumer", "test/#").await;
+    let dir = state_dir();
+    let settings = broker.settings("gw-3");
+    let (doorbell, metrics) = (Doorbell::new(), Metrics::new());
+    let mut store = store_with_outbox(dir.path(), &settings, &doorbell, &metrics);
+    let db = StoreConfig::in_dir(dir.path()).db_path();
+    let (stop, shutdown) = watch::channel(false);
+    let publisher = Publisher::spawn(settings, &db, doorbell, metrics, shutdown).unwrap();
+    assert_eq!(sub.next().await.text(), "online");
+    // The last polls commit, and the daemon asks the publisher to stop at once.
+    record(&mut store, "CAL1", 0..300);
+    stop.send_replace(true);
+    publisher.join().await;
+    let got = sub.until(|m| m.topic == "test/gw-3/online").await;
+    assert_eq!(got.last().unwrap().text(), "offline");
+    let ids = dedup(
+        got.iter()
+            .filter(|m| !m.topic.ends_with("/status") && !m.topic.ends_with("/online"))
+            .map(message_id),
+    );
+    let want: Vec<String> = expected(&store, "CAL1", 300)
+        .into_iter()
+        .map(|(_, id)| id)
+        .collect();
+    assert_eq!(ids, want, "everything committed goes out before `offline`");
+    assert!(outbox_rows(&db).is_empty());
+}

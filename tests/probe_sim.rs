@@ -341,3 +341,47 @@ async fn every_injected_fault_is_recovered_or_a_typed_error() {
         assert!(o.stdout.is_empty(), "{fault:?}: nothing taken as data");
     }
 }
+
+#[tokio::test]
+async fn writes_a_site_visit_report_pdf_and_html() {
+    let s = sim();
+    s.handle().set_status(0, 1015).unwrap();
+    let addr = tcp(&s, Framing::Hdlc).await;
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = dir.path().join("visit.pdf");
+    let o = probe(&[
+        "--tcp",
+        &addr,
+        "--physical-address",
+        "17",
+        "--report",
+        pdf.to_str().unwrap(),
+    ])
+    .await;
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let text = std::process::Command::new("pdftotext")
+        .args([pdf.to_str().unwrap(), "-"])
+        .output()
+        .expect("pdftotext (poppler-utils; .ci/run installs it)");
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("WHAT TO DO NOW"), "{text}");
+    assert!(text.contains("1015") && text.contains("magnet"), "{text}");
+    let html = dir.path().join("visit.html");
+    let o = probe(&[
+        "--tcp",
+        &addr,
+        "--physical-address",
+        "17",
+        "--report",
+        html.to_str().unwrap(),
+    ])
+    .await;
+    assert_eq!(o.status.code(), Some(0));
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("<svg") && page.contains("1015"));
+}

@@ -9,7 +9,7 @@ use calin_agent::protocol::axdr::Data;
 use calin_agent::protocol::obis::ObisCode;
 use calin_agent::sim::testkit::{RawClient, WrapperClient};
 use calin_agent::transport::{LineSettings, SerialLink, TcpLink};
-use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, Command};
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -127,6 +127,68 @@ async fn wrapper_serves_the_chosen_meter_and_sigterm_stops_it() {
     assert_eq!(status.code(), Some(0), "a clean exit on SIGTERM");
 }
 
+/// Read byte by byte up to a line end.
+async fn read_line(link: &mut (impl tokio::io::AsyncRead + Unpin)) -> Vec<u8> {
+    let mut got = Vec::new();
+    let mut b = [0u8; 1];
+    while !got.ends_with(b"\r\n") {
+        tokio::time::timeout(WAIT, link.read_exact(&mut b))
+            .await
+            .expect("an answer in time")
+            .unwrap();
+        got.push(b[0]);
+    }
+    got
+}
+
+#[tokio::test]
+async fn optical_over_tcp_and_a_pty_answers_a_sign_on() {
+    let (mut child, line) = start(&["--tcp", "127.0.0.1:0", "--optical"]).await;
+    let mut tcp = tokio::net::TcpStream::connect(("127.0.0.1", tcp_port(&line)))
+        .await
+        .unwrap();
+    tcp.write_all(b"/?47001234567!\r\n").await.unwrap();
+    assert_eq!(read_line(&mut tcp).await, b"/CLN5\\2CALIN-SIM\r\n");
+    child.kill().await.unwrap();
+
+    let (mut child, line) = start(&["--pty", "--protocol", "iec62056-21"]).await;
+    let path = line
+        .strip_prefix("listening pty ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+    let mut port = SerialLink::open(path, LineSettings::new_7e1(300))
+        .await
+        .unwrap();
+    port.write_all(b"/?!\r\n").await.unwrap();
+    assert_eq!(read_line(&mut port).await, b"/CLN5\\2CALIN-SIM\r\n");
+    child.kill().await.unwrap();
+}
+
+#[tokio::test]
+async fn dlt645_over_tcp_answers_a_wildcard_read_address() {
+    let (mut child, line) = start(&["--tcp", "127.0.0.1:0", "--protocol", "dlt645"]).await;
+    let mut tcp = tokio::net::TcpStream::connect(("127.0.0.1", tcp_port(&line)))
+        .await
+        .unwrap();
+    // 68 AA×6 68 13 00 CS 16: read the communication address (2007).
+    let mut request = vec![0x68, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0x68, 0x13, 0x00];
+    let cs = request.iter().fold(0u8, |a, b| a.wrapping_add(*b));
+    request.extend([cs, 0x16]);
+    tcp.write_all(&request).await.unwrap();
+    let mut reply = [0u8; 4 + 12 + 6];
+    tokio::time::timeout(WAIT, tcp.read_exact(&mut reply))
+        .await
+        .unwrap()
+        .unwrap();
+    // Serial 47001234567 is address 047001234567: A0 = 67 .. A5 = 04.
+    let address = [0x67, 0x45, 0x23, 0x01, 0x70, 0x04];
+    assert_eq!(reply[..5], [0xFE, 0xFE, 0xFE, 0xFE, 0x68]);
+    assert_eq!(reply[5..11], address);
+    assert_eq!(reply[12..14], [0x93, 0x06]);
+    let plain: Vec<u8> = reply[14..20].iter().map(|b| b.wrapping_sub(0x33)).collect();
+    assert_eq!(plain, address);
+    child.kill().await.unwrap();
+}
+
 async fn exit_of(args: &[&str]) -> (Option<i32>, String) {
     let out = tokio::time::timeout(WAIT, sim(args).output())
         .await
@@ -173,5 +235,22 @@ async fn exit_codes_follow_sysexits() {
             .0,
         Some(64)
     );
+    let (code, err) = exit_of(&["--tcp", "127.0.0.1:0", "--optical", "--wrapper"]).await;
+    assert_eq!(code, Some(64));
+    assert!(err.contains("different protocols"), "{err}");
+    let (code, err) = exit_of(&["--tcp", "127.0.0.1:0", "--dlt645-version", "1997"]).await;
+    assert_eq!(code, Some(64));
+    assert!(err.contains("--protocol dlt645"), "{err}");
+    let dlms_only = dir.join("dlms.toml");
+    std::fs::write(
+        &dlms_only,
+        "[[meter]]\nphysical = 17\nserial = \"1\"\nprotocols = [\"dlms\"]\n",
+    )
+    .unwrap();
+    let dlms_only = dlms_only.to_str().unwrap();
+    let (code, err) =
+        exit_of(&["--tcp", "127.0.0.1:0", "--optical", "--scenario", dlms_only]).await;
+    assert_eq!(code, Some(78));
+    assert!(err.contains("iec62056-21"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -76,7 +76,7 @@ pub enum Command {
         json: bool,
     },
     /// Read a meter on the spot: status, short codes or any object, decoded.
-    Probe(probe::ProbeArgs),
+    Probe(Box<probe::ProbeArgs>),
     /// Decode a captured HDLC frame, wrapper frame or bare APDU, layer by layer.
     Frame {
         /// The bytes as hex (`7E A0 07 ...`, `7ea007...`, `0x7E,0xA0`); several arguments are joined.
@@ -208,14 +208,17 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             out,
             err,
         ),
-        Command::Probe(args) => probe::run(
-            args,
-            &config.profile,
-            &config.lookup,
-            config.site.mode,
-            out,
-            err,
-        ),
+        Command::Probe(mut args) => {
+            args.site.clone_from(&config.site.name);
+            probe::run(
+                *args,
+                &config.profile,
+                &config.lookup,
+                config.site.mode,
+                out,
+                err,
+            )
+        }
         Command::Card(args) => card::run(&config, &args, out, err),
         Command::Status { json } => status::run(&config, json, out, err),
         Command::CheckConfig { .. } | Command::Frame { .. } | Command::Run | Command::Demo(_) => {

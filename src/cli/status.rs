@@ -7,7 +7,7 @@
 //! link). It changes nothing.
 
 use super::exit;
-use crate::agent::publish::message::condition_category;
+use crate::agent::metrics::active_by_category;
 use crate::agent::{format_unix_ms, MeterState};
 use crate::config::Config;
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
@@ -69,7 +69,7 @@ fn read_store(db: &Path) -> Result<Stored, String> {
                 .map_err(|e| e.to_string())?;
             let dropped: i64 = conn
                 .query_row(
-                    "SELECT coalesce(max(dropped), 0) FROM mqtt_outbox_stats",
+                    "SELECT coalesce(max(dropped), 0) FROM mqtt_outbox_stats WHERE only = 1",
                     [],
                     |r| r.get(0),
                 )
@@ -166,14 +166,7 @@ pub fn run(config: &Config, as_json: bool, out: &mut dyn Write, err: &mut dyn Wr
         None
     };
     let now = now_ms();
-    let mut by_category: BTreeMap<String, u64> = BTreeMap::new();
-    for s in &stored.states {
-        for c in &s.conditions {
-            *by_category
-                .entry(condition_category(c, s.mode, &config.lookup))
-                .or_default() += 1;
-        }
-    }
+    let by_category = active_by_category(&stored.states, &config.lookup);
     // Meters configured but never recorded are shown too.
     let recorded: std::collections::BTreeSet<&str> =
         stored.states.iter().map(|s| s.meter.as_str()).collect();

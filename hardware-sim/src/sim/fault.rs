@@ -253,6 +253,10 @@ pub enum WireFormat {
     Hdlc,
     /// IEC 62056-47: header bytes 2..4 are the source wPort.
     Wrapper,
+    /// IEC 62056-21 messages on the optical port: a block ends in its BCC.
+    Optical,
+    /// DL/T 645 frames (after the `FE` preamble): the checksum is the last byte but one.
+    Dlt645,
 }
 
 /// What the faults made of one frame.
@@ -303,7 +307,8 @@ fn damage(fault: &FaultKind, mut bytes: Vec<u8>, format: WireFormat) -> Vec<u8> 
             // or the last byte of a wrapper frame.
             let default_byte = match format {
                 WireFormat::Hdlc => len.saturating_sub(3),
-                WireFormat::Wrapper => len.saturating_sub(1),
+                WireFormat::Wrapper | WireFormat::Optical => len.saturating_sub(1),
+                WireFormat::Dlt645 => len.saturating_sub(2),
             };
             let bit = bit.unwrap_or(default_byte * 8 + 7);
             if let Some(b) = bytes.get_mut(bit / 8) {
@@ -333,6 +338,9 @@ fn damage(fault: &FaultKind, mut bytes: Vec<u8>, format: WireFormat) -> Vec<u8> 
 /// The same frame from another station (checksums recomputed, so only the address is wrong).
 fn wrong_source(bytes: Vec<u8>, physical: Option<u16>, format: WireFormat) -> Vec<u8> {
     match format {
+        // The optical port is point to point: a message carries no address.
+        WireFormat::Optical => bytes,
+        WireFormat::Dlt645 => dlt645_other_meter(bytes),
         WireFormat::Wrapper => {
             let mut bytes = bytes;
             if let Some(src) = bytes.get_mut(2..4) {
@@ -355,6 +363,24 @@ fn wrong_source(bytes: Vec<u8>, physical: Option<u16>, format: WireFormat) -> Ve
             frame.to_bytes().unwrap_or(bytes)
         }
     }
+}
+
+/// The same DL/T 645 reply from the meter whose address is ours plus one (lowest byte,
+/// BCD wrapping 99 to 00), checksum recomputed.
+fn dlt645_other_meter(bytes: Vec<u8>) -> Vec<u8> {
+    use crate::protocol::dlt645::{Address, Frame};
+    let start = bytes.iter().take_while(|b| **b == 0xFE).count();
+    let Some(Ok(mut frame)) = bytes.get(start..).map(Frame::parse) else {
+        return bytes;
+    };
+    let mut wire = frame.address.wire();
+    let low = (wire[0] >> 4) * 10 + (wire[0] & 0x0F);
+    let next = (low + 1) % 100;
+    wire[0] = ((next / 10) << 4) | (next % 10);
+    frame.address = Address::from_wire(wire);
+    let mut out = bytes.get(..start).unwrap_or_default().to_vec();
+    out.extend(frame.to_bytes());
+    out
 }
 
 /// An FRMR from the same station to the same client, rejecting the control field this

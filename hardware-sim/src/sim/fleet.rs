@@ -6,6 +6,8 @@
 use core::time::Duration;
 
 use crate::profile::Profile;
+use crate::protocol::dlt645::{DataId, Function};
+use crate::protocol::iec62056_21::MeterEvent;
 
 use super::dlms::Served;
 use super::fault::FaultKind;
@@ -49,6 +51,36 @@ pub enum SimEvent {
     ChangeApplied {
         meter: usize,
         at: Duration,
+    },
+    /// A sign-on on the optical port, and the meter that answers it (`None`: no meter with
+    /// that address, or it is powered off).
+    OpticalSignOn {
+        meter: Option<usize>,
+        address: Option<String>,
+    },
+    /// What a meter's optical session reported: the check of the client's baud switch,
+    /// a password accepted or rejected, a refused option, the end of the session.
+    Optical {
+        meter: usize,
+        event: MeterEvent,
+    },
+    /// The client switched to another rate than its option select asked for (seen on a pty).
+    OpticalPeerBaud {
+        meter: usize,
+        agreed: u32,
+        seen: u32,
+    },
+    /// Mode E: the optical port went over to HDLC at this rate.
+    OpticalModeE {
+        meter: usize,
+        baud: u32,
+    },
+    /// A meter answered a DL/T 645 request (`abnormal`: with an error word).
+    Dlt645Served {
+        meter: usize,
+        function: Function,
+        di: Option<DataId>,
+        abnormal: bool,
     },
 }
 

@@ -11,7 +11,10 @@
 //! and attributes), [`meter`] (one meter built from a scenario and the profile, with its
 //! scripted changes), [`fault`] (what goes wrong, when, and to which bytes), [`dlms`]
 //! (the application layer of one association), [`fleet`] (all meters and the timeline),
-//! [`station`] (the meters behind one link: HDLC multi-drop or the wrapper). I/O:
+//! [`readings`] (a meter's values as the optical port and DL/T 645 report them),
+//! [`optical`] (the IEC 62056-21 port, mode E into HDLC), [`dlt645`] (DL/T 645 on a
+//! line), [`station`] (the meters behind one link: HDLC multi-drop, the wrapper, the
+//! optical port or DL/T 645). I/O:
 //! [`serve`] (the tokio loop, [`Simulator`], [`SimHandle`]), [`cli`] (the command line),
 //! [`testkit`] (a raw client for tests).
 //!
@@ -29,9 +32,12 @@
 pub mod cli;
 pub mod cosem;
 pub mod dlms;
+pub mod dlt645;
 pub mod fault;
 pub mod fleet;
 pub mod meter;
+pub mod optical;
+pub mod readings;
 pub mod scenario;
 pub mod serve;
 pub mod station;

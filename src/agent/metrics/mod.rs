@@ -9,6 +9,9 @@ mod server;
 
 pub use server::{serve, MetricsServer};
 
+use crate::agent::publish::message::condition_category;
+use crate::agent::state::MeterState;
+use crate::codes::Lookup;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -350,6 +353,18 @@ impl Metrics {
         }
         o
     }
+}
+
+/// Active alert conditions of `states`, by category (the `calin_active_alerts` gauge):
+/// what the daemon passes to [`Metrics::set_active_alerts`] after each cycle.
+pub fn active_by_category(states: &[MeterState], lookup: &Lookup) -> BTreeMap<String, u64> {
+    let mut by = BTreeMap::new();
+    for s in states {
+        for c in &s.conditions {
+            *by.entry(condition_category(c, s.mode, lookup)).or_default() += 1;
+        }
+    }
+    by
 }
 
 fn head(o: &mut String, name: &str, kind: &str, help: &str) {

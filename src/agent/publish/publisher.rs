@@ -1,7 +1,8 @@
 //! The publisher task: connect, announce `online`, drain the outbox in order with at
 //! most `inflight` messages awaiting PUBACK, delete each message once acknowledged,
 //! and on any failure drop the connection, back off and start again from the oldest
-//! message still in the outbox.
+//! message still in the outbox. Asked to stop, it goes on publishing for up to
+//! `SHUTDOWN_DRAIN`, then says `offline` and disconnects cleanly.
 //!
 //! It owns no message: the outbox does. It never decides what to publish (the commit
 //! hook did) and never blocks the recorder longer than one short SQLite transaction.
@@ -25,6 +26,11 @@ const FETCH: usize = 512;
 const ACK_BATCH: usize = 256;
 /// How long a clean shutdown waits for the broker to acknowledge `offline`.
 const OFFLINE_GRACE: Duration = Duration::from_secs(2);
+/// How long a clean shutdown goes on publishing what the last polls committed.
+// Design: with the daemon's 5 s for conversations in flight, this drain, the offline
+// grace and the DISCONNECT stay well inside systemd's TimeoutStopSec=15s. Whatever is
+// not acknowledged by then stays in the outbox for the next start.
+const SHUTDOWN_DRAIN: Duration = Duration::from_secs(2);
 
 /// The running publisher.
 pub struct PublisherHandle {
@@ -232,6 +238,8 @@ impl Run {
             s.unassigned.push_back(Tag::Control);
         }
         let window = usize::from(self.settings.inflight);
+        // Set once shutdown is asked: publish until the outbox is empty, or until then.
+        let mut deadline: Option<tokio::time::Instant> = None;
         loop {
             if s.buffer.is_empty() && !s.exhausted {
                 let after = s.cursor;
@@ -265,10 +273,21 @@ impl Run {
             if refill && s.outstanding() < window {
                 continue;
             }
+            if deadline.is_some() && idle && s.unassigned.is_empty() && s.inflight.is_empty() {
+                self.goodbye(link, &mut s).await;
+                return End::Shutdown;
+            }
             let (mut stop, doorbell) = (self.shutdown.clone(), self.doorbell.clone());
             tokio::select! {
                 biased;
-                _ = stopped(&mut stop) => {
+                _ = stopped(&mut stop), if deadline.is_none() => {
+                    deadline = Some(tokio::time::Instant::now() + SHUTDOWN_DRAIN);
+                    // Look at the outbox once more: the last polls may have just
+                    // committed.
+                    s.exhausted = false;
+                }
+                _ = tokio::time::sleep_until(deadline.unwrap_or_else(tokio::time::Instant::now)), if deadline.is_some() => {
+                    tracing::info!(unacked = s.outstanding(), "stopping with messages still in the outbox; they go at the next start");
                     self.goodbye(link, &mut s).await;
                     return End::Shutdown;
                 }

@@ -1,5 +1,6 @@
-//! Small PDF helpers for printable documents: paper sizes, pages of text runs and
-//! filled or stroked boxes, word wrapping, and two embedded TrueType faces.
+//! Small PDF helpers for printable documents: paper sizes, pages of text runs, filled
+//! or stroked boxes, lines and filled polygons (for charts), word wrapping, and two
+//! embedded TrueType faces.
 //!
 //! Coordinates are in points from the page's *top-left* corner (y grows downwards),
 //! the way a layout is planned; the writer flips them into PDF space. This module
@@ -82,6 +83,16 @@ enum Op {
         width: f32,
         color: Rgb,
     },
+    Line {
+        from: (f32, f32),
+        to: (f32, f32),
+        width: f32,
+        color: Rgb,
+    },
+    Polygon {
+        points: Vec<(f32, f32)>,
+        color: Rgb,
+    },
 }
 
 /// The drawing of one page, in the order it is painted.
@@ -127,6 +138,28 @@ impl Page {
             w,
             h,
             width,
+            color,
+        });
+    }
+
+    /// A straight line from `from` to `to` (x, y from the top-left), `width` points thick.
+    pub fn line(&mut self, from: (f32, f32), to: (f32, f32), width: f32, color: Rgb) {
+        self.ops.push(Op::Line {
+            from,
+            to,
+            width,
+            color,
+        });
+    }
+
+    /// A closed polygon through `points` (x, y from the top-left), filled with `color`.
+    /// Fewer than three points draw nothing.
+    pub fn polygon(&mut self, points: &[(f32, f32)], color: Rgb) {
+        if points.len() < 3 {
+            return;
+        }
+        self.ops.push(Op::Polygon {
+            points: points.to_vec(),
             color,
         });
     }
@@ -299,6 +332,30 @@ impl Document {
                     c.set_stroke_rgb(color.0, color.1, color.2);
                     c.set_line_width(*width);
                     c.rect(*x, h - y - bh, *w, *bh).stroke();
+                }
+                Op::Line {
+                    from,
+                    to,
+                    width,
+                    color,
+                } => {
+                    c.set_stroke_rgb(color.0, color.1, color.2);
+                    c.set_line_width(*width);
+                    c.move_to(from.0, h - from.1);
+                    c.line_to(to.0, h - to.1);
+                    c.stroke();
+                }
+                Op::Polygon { points, color } => {
+                    c.set_fill_rgb(color.0, color.1, color.2);
+                    let mut rest = points.iter();
+                    if let Some((x, y)) = rest.next() {
+                        c.move_to(*x, h - y);
+                    }
+                    for (x, y) in rest {
+                        c.line_to(*x, h - y);
+                    }
+                    c.close_path();
+                    c.fill_nonzero();
                 }
                 Op::Text {
                     x,

@@ -144,3 +144,25 @@ fn colours_from_hex() {
     assert_eq!(Rgb::hex(0xff0000), Rgb(1.0, 0.0, 0.0));
     assert_eq!(Rgb::hex(0x000000), Rgb::BLACK);
 }
+
+#[test]
+fn lines_and_polygons_are_path_operators_in_pdf_space() {
+    let mut doc = Document::new(Paper::A4).unwrap();
+    let mut page = Page::default();
+    page.line((10.0, 20.0), (110.0, 20.0), 0.5, Rgb::BLACK);
+    page.polygon(
+        &[(10.0, 40.0), (20.0, 30.0), (30.0, 40.0)],
+        Rgb::hex(0xB71C1C),
+    );
+    // Two points are no polygon: nothing is drawn.
+    page.polygon(&[(0.0, 0.0), (1.0, 1.0)], Rgb::BLACK);
+    let stream = String::from_utf8(doc.content(&page)).unwrap();
+    let h = Paper::A4.height;
+    // y is flipped: 20 points below the top edge is `height - 20` in PDF space.
+    let y = h - 20.0;
+    assert!(stream.contains(&format!("10 {y} m")), "{stream}");
+    assert!(stream.contains(&format!("110 {y} l")), "{stream}");
+    assert!(stream.contains("S"), "{stream}");
+    assert_eq!(stream.matches(" m").count(), 2, "{stream}");
+    assert!(stream.contains("h\nf"), "{stream}");
+}

@@ -74,6 +74,16 @@ pub struct ProbeArgs {
     /// Seconds to wait for an answer.
     #[arg(long, default_value_t = 3.0)]
     pub timeout: f64,
+    /// Also write a site-visit report (PDF, or HTML for a .html/.htm name): what to do
+    /// now, identity, status, every value, counters with a timeline, what failed.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// Paper size of the PDF report.
+    #[arg(long, value_enum, default_value = "a4")]
+    pub paper: crate::cli::card::PaperSize,
+    /// The site name for the report (from the config's `[site] name`, not a flag).
+    #[arg(skip)]
+    pub site: Option<String>,
     /// Try the usual settings until the meter answers, and print the settings to use.
     #[arg(long)]
     pub autodetect: bool,
@@ -383,12 +393,13 @@ async fn read_session(
         plan,
     } = ctx;
     let tty = std::io::stderr().is_terminal() && !a.json;
+    let mut reports = Vec::new();
     let code = if a.list_objects {
         list_objects(&mut session, a.json, tty, out, err).await
     } else {
         let mut code = exit::OK;
         for sel in &plan.selection {
-            let c = read(
+            let (c, report) = read(
                 &mut session,
                 profile,
                 sel,
@@ -400,9 +411,17 @@ async fn read_session(
                 err,
             )
             .await;
+            reports.push(report);
             code = code.max(c);
         }
         code
+    };
+    let code = match &a.report {
+        Some(path) if !a.list_objects => {
+            let c = visit_report(&mut session, path, a, profile, lookup, mode, &reports, err).await;
+            code.max(c)
+        }
+        _ => code,
     };
     if let Err(e) = session.release().await {
         let _ = writeln!(err, "warning: release: {e}");
@@ -421,7 +440,7 @@ async fn read(
     tty: bool,
     out: &mut dyn Write,
     err: &mut dyn Write,
-) -> u8 {
+) -> (u8, crate::meter::read::ReadReport) {
     let mut progress = |p: ReadProgress| {
         if tty {
             match p {
@@ -487,7 +506,7 @@ async fn read(
         let _ = writeln!(err, "error: {e}");
         code = exit_for(e);
     }
-    code
+    (code, report)
 }
 
 pub(crate) fn write_human(out: &mut dyn Write, s: &present::Shown) -> std::io::Result<()> {
@@ -576,6 +595,70 @@ async fn list_objects(
 /// The short codes a profile can answer (for help texts).
 pub fn answerable(profile: &Profile) -> Vec<ShortCode> {
     profile.short_codes()
+}
+
+/// Write the site-visit report of this read (the event logs are read first, whole, for
+/// the timeline). Returns the exit code for a report that could not be written.
+#[allow(clippy::too_many_arguments)]
+async fn visit_report(
+    session: &mut Session,
+    path: &std::path::Path,
+    a: &ProbeArgs,
+    profile: &Profile,
+    lookup: &Lookup,
+    mode: Mode,
+    reports: &[crate::meter::read::ReadReport],
+    err: &mut dyn Write,
+) -> u8 {
+    use crate::report::{
+        read_event_logs, render_html, render_pdf, ReadSettings, VisitInput, VisitReport,
+    };
+    let settings = ReadSettings::from_session(session);
+    let events = read_event_logs(session, profile, &mut |_| {}).await;
+    if let Err(e) = &events {
+        let _ = writeln!(err, "warning: event logs not read for the report: {e}");
+    }
+    let read_at = crate::agent::format_unix_ms(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(0)),
+    );
+    let report = VisitReport::build(&VisitInput {
+        reports,
+        settings: &settings,
+        read_at: &read_at,
+        lookup,
+        mode,
+        site: a.site.as_deref(),
+        event_log: events.as_ref().ok(),
+    });
+    let html = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("html") || e.eq_ignore_ascii_case("htm"));
+    let bytes = if html {
+        Ok(render_html(&report).into_bytes())
+    } else {
+        let paper = match a.paper {
+            crate::cli::card::PaperSize::A4 => crate::report::Paper::A4,
+            crate::cli::card::PaperSize::Letter => crate::report::Paper::LETTER,
+        };
+        render_pdf(&report, paper).map_err(|e| e.to_string())
+    };
+    match bytes.and_then(|b| std::fs::write(path, b).map_err(|e| e.to_string())) {
+        Ok(()) => {
+            let _ = writeln!(err, "report written to {}", path.display());
+            exit::OK
+        }
+        Err(e) => {
+            let _ = writeln!(
+                err,
+                "error: cannot write the report {}: {e}",
+                path.display()
+            );
+            73
+        }
+    }
 }
 
 #[cfg(test)]

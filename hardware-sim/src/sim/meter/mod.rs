@@ -95,6 +95,11 @@ impl SimMeter {
         &self.spec.name
     }
 
+    /// Where the meter's readings live.
+    pub fn profile(&self) -> &Profile {
+        &self.profile
+    }
+
     pub fn is_offline(&self) -> bool {
         self.offline
     }

@@ -9,6 +9,7 @@
 mod error;
 mod faults;
 mod parse;
+mod ports;
 mod raw;
 mod values;
 
@@ -31,6 +32,7 @@ use super::fault::FaultSpec;
 use super::time::LocalTime;
 
 pub use error::ScenarioError;
+pub use ports::{address_from_serial, Dlt645Spec, OpticalSpec, PROTOCOL_NAMES};
 
 /// The built-in scenario: one demo meter (the file `config/scenarios/single.toml`).
 pub const SINGLE_SCENARIO_TOML: &str = include_str!("../../../../config/scenarios/single.toml");
@@ -263,6 +265,12 @@ pub struct MeterSpec {
     pub faults: Vec<FaultSpec>,
     /// Starts powered off.
     pub offline: bool,
+    /// Speaks DLMS/COSEM (HDLC on RS-485, the wrapper on TCP, and mode E of the optical port).
+    pub dlms: bool,
+    /// Has an optical port (IEC 62056-21).
+    pub optical: Option<OpticalSpec>,
+    /// Speaks DL/T 645 on RS-485.
+    pub dlt645: Option<Dlt645Spec>,
 }
 
 impl Scenario {

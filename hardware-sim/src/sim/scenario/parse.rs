@@ -6,6 +6,7 @@ use core::time::Duration;
 use toml::Spanned;
 
 use super::faults::fault;
+use super::ports::ports;
 use super::raw::{RawMeter, RawScenario};
 use super::values::{change, codes, event_logs};
 use super::{MeterSpec, Password, PublicReads, RelayState, Scenario, ScenarioError};
@@ -95,6 +96,7 @@ pub(super) fn parse(
                 format!("meter name `{}` is used twice", spec.name),
             ));
         }
+        check_port_addresses(&cx, m, &key, &spec, &meters)?;
         meters.push(spec);
     }
     Ok(Scenario {
@@ -169,6 +171,7 @@ fn meter(cx: &Ctx<'_>, m: &RawMeter, key: &str) -> Result<MeterSpec, ScenarioErr
         Some(c) => *c.get_ref(),
         None => DEFAULT_CONTROL_MODE,
     };
+    let ports = ports(cx, m, key, password.as_ref())?;
     let codes = codes(cx, m, key)?;
     let event_logs = event_logs(cx, m, key)?;
     let mut changes = m
@@ -213,7 +216,54 @@ fn meter(cx: &Ctx<'_>, m: &RawMeter, key: &str) -> Result<MeterSpec, ScenarioErr
         changes,
         faults,
         offline: m.offline,
+        dlms: ports.dlms,
+        optical: ports.optical,
+        dlt645: ports.dlt645,
     })
+}
+
+/// Two meters on one line must not answer the same DL/T 645 or optical address.
+fn check_port_addresses(
+    cx: &Ctx<'_>,
+    m: &Spanned<RawMeter>,
+    key: &str,
+    spec: &MeterSpec,
+    earlier: &[MeterSpec],
+) -> Result<(), ScenarioError> {
+    if let Some(d) = &spec.dlt645 {
+        if let Some(o) = earlier
+            .iter()
+            .find(|o| o.dlt645.is_some_and(|od| od.address == d.address))
+        {
+            return Err(cx.err(
+                m,
+                format!("{key}.dlt645.address"),
+                format!(
+                    "DL/T 645 address {} is also meter {}'s: set [meter.dlt645] address",
+                    d.address, o.name
+                ),
+            ));
+        }
+    }
+    if let Some(p) = &spec.optical {
+        let clash = earlier.iter().find(|o| {
+            o.optical
+                .as_ref()
+                .is_some_and(|oo| oo.address.matches(&p.address))
+        });
+        if let Some(o) = clash {
+            return Err(cx.err(
+                m,
+                format!("{key}.optical.address"),
+                format!(
+                    "optical address {} is also meter {}'s: set [meter.optical] address",
+                    p.address.as_str(),
+                    o.name
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn bounded(

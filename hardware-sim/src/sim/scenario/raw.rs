@@ -51,6 +51,12 @@ pub(super) struct RawMeter {
     #[serde(default)]
     pub(super) offline: bool,
     #[serde(default)]
+    pub(super) protocols: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    pub(super) optical: Option<Spanned<RawOptical>>,
+    #[serde(default)]
+    pub(super) dlt645: Option<Spanned<RawDlt645>>,
+    #[serde(default)]
     pub(super) codes: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
     #[serde(default)]
     pub(super) events: Vec<RawEventLog>,
@@ -58,6 +64,38 @@ pub(super) struct RawMeter {
     pub(super) change: Vec<RawChange>,
     #[serde(default)]
     pub(super) fault: Vec<RawFault>,
+}
+
+/// `[meter.optical]`: the IEC 62056-21 optical port.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawOptical {
+    #[serde(default)]
+    pub(super) manufacturer: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) ident: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) baud: Option<Spanned<u32>>,
+    #[serde(default)]
+    pub(super) mode_e: Option<Spanned<bool>>,
+    #[serde(default)]
+    pub(super) address: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) password: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) reaction_ms: Option<Spanned<u64>>,
+}
+
+/// `[meter.dlt645]`: the DL/T 645 side of the RS-485 port.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawDlt645 {
+    #[serde(default)]
+    pub(super) version: Option<Spanned<u32>>,
+    #[serde(default)]
+    pub(super) address: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) credit: Option<Spanned<f64>>,
 }
 
 #[derive(Debug, Deserialize)]

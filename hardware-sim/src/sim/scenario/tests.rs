@@ -259,3 +259,104 @@ fn four_byte_addresses_and_big_physical_addresses() {
     let e = err("[[meter]]\nphysical = 200\naddress_size = 2\nserial = \"9\"\n");
     assert_eq!(e.key(), Some("meter[0].physical"));
 }
+
+/// The key an error names.
+fn key_of(e: &ScenarioError) -> String {
+    match e {
+        ScenarioError::Invalid { key, .. } => key.clone().unwrap_or_default(),
+        ScenarioError::Read { .. } => String::new(),
+    }
+}
+
+#[test]
+fn every_meter_speaks_all_three_protocols_by_default() {
+    let s = parse(&meter_toml("password = \"12345678\"")).unwrap();
+    let m = &s.meters[0];
+    assert!(m.dlms);
+    let o = m.optical.as_ref().unwrap();
+    assert_eq!(o.identification.to_vec(), b"/CLN5\\2CALIN-SIM\r\n");
+    assert_eq!(o.address.as_str(), "123");
+    assert_eq!(o.password.as_ref().map(|p| p.expose()), Some("12345678"));
+    assert_eq!(o.reaction_time, Duration::from_millis(200));
+    let d = m.dlt645.unwrap();
+    assert_eq!(d.version, crate::protocol::dlt645::Version::V2007);
+    assert_eq!(d.address.to_string(), "000000000123");
+}
+
+#[test]
+fn ports_are_configured_per_meter() {
+    let s = parse(&meter_toml(
+        "protocols = [\"iec62056-21\", \"dlt645\"]\n\
+         [meter.optical]\nmanufacturer = \"ABc\"\nident = \"X1\"\nbaud = 19200\naddress = \"7\"\n\
+         password = \"secret\"\nreaction_ms = 20\n\
+         [meter.dlt645]\nversion = 1997\naddress = \"000000000042\"\ncredit = 10\n",
+    ))
+    .unwrap();
+    let m = &s.meters[0];
+    assert!(!m.dlms);
+    let o = m.optical.as_ref().unwrap();
+    assert_eq!(
+        o.identification.to_vec(),
+        b"/ABc6X1\r\n",
+        "no mode E without dlms"
+    );
+    assert_eq!(o.reaction_time, Duration::from_millis(20));
+    let d = m.dlt645.unwrap();
+    assert_eq!(d.version, crate::protocol::dlt645::Version::V1997);
+    assert_eq!(d.address.to_string(), "000000000042");
+    assert_eq!(d.credit, crate::protocol::dlt645::Decimal::new(1000, 2));
+}
+
+#[test]
+fn port_mistakes_name_their_key_and_line() {
+    let cases = [
+        ("protocols = [\"modbus\"]", "meter[0].protocols", 4),
+        ("protocols = []", "meter[0].protocols", 4),
+        (
+            "protocols = [\"dlms\"]\n[meter.optical]\nbaud = 9600",
+            "meter[0].optical",
+            5,
+        ),
+        ("[meter.optical]\nbaud = 1000", "meter[0].optical.baud", 5),
+        (
+            "[meter.optical]\nident = \"a/b\"",
+            "meter[0].optical.ident",
+            5,
+        ),
+        (
+            "[meter.optical]\nreaction_ms = 20",
+            "meter[0].optical.reaction_ms",
+            5,
+        ),
+        (
+            "protocols = [\"iec62056-21\"]\n[meter.optical]\nmode_e = true",
+            "meter[0].optical.mode_e",
+            6,
+        ),
+        (
+            "[meter.dlt645]\nversion = 2013",
+            "meter[0].dlt645.version",
+            5,
+        ),
+        (
+            "[meter.dlt645]\naddress = \"12\"",
+            "meter[0].dlt645.address",
+            5,
+        ),
+        ("[meter.dlt645]\ncredit = -1.0", "meter[0].dlt645.credit", 5),
+    ];
+    for (extra, key, line) in cases {
+        let e = err(&meter_toml(extra));
+        assert_eq!(key_of(&e), key, "{extra}: {e}");
+        assert_eq!(e.line(), Some(line), "{extra}: {e}");
+    }
+    // Two meters may not share a DL/T 645 address (serials 1 and 001 both give ...001).
+    let two =
+        "[[meter]]\nphysical = 17\nserial = \"1\"\n[[meter]]\nphysical = 18\nserial = \"001\"\n";
+    let e = err(two);
+    assert_eq!(key_of(&e), "meter[1].dlt645.address", "{e}");
+    // A serial without digits needs an explicit address, only when the meter speaks DL/T 645.
+    let e = err("[[meter]]\nphysical = 17\nserial = \"ABC\"\n");
+    assert_eq!(key_of(&e), "meter[0].dlt645.address", "{e}");
+    assert!(parse("[[meter]]\nphysical = 17\nserial = \"ABC\"\nprotocols = [\"dlms\"]\n").is_ok());
+}

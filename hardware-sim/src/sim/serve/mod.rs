@@ -4,8 +4,11 @@
 //!
 //! The loop reads bytes, hands them to the station with the time since the simulator
 //! started, writes what the station returns (held back by delay faults, paced at the
-//! configured baud rate), and fires the station's timers. All protocol decisions are in
-//! the sans-IO modules below it.
+//! configured baud rate, line changes in order with the bytes), and fires the station's
+//! timers. On a pty it also reports the baud rate the client set on the slave while an
+//! optical session waits to see the client switch (polled every [`PEER_BAUD_POLL`], and
+//! after every read and before every timer). All protocol decisions are in the sans-IO
+//! modules below it.
 
 mod handle;
 
@@ -30,12 +33,15 @@ use crate::transport::{LineSettings, Link, PacedLink, PtyLink, TcpLink, Transpor
 use crate::sim::fleet::{Fleet, SimEvent};
 use crate::sim::meter::BuildError;
 use crate::sim::scenario::{Scenario, ScenarioError};
-use crate::sim::station::{Framing, Station, Step};
+use crate::sim::station::{Framing, Station, Step, Write};
 
 /// Events kept for a slow subscriber before it starts missing some.
 const EVENT_BACKLOG: usize = 4096;
 /// Bytes read from a link at once.
 const READ_CHUNK: usize = 4096;
+/// How often the client's baud rate is read from a pty while an optical session waits
+/// for the client's switch: a few characters' time at 9600 baud.
+pub const PEER_BAUD_POLL: Duration = Duration::from_millis(2);
 
 /// Why the simulator cannot start or serve.
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +60,8 @@ pub enum SimError {
     },
     #[error("no meter number {0} in the scenario")]
     NoSuchMeter(usize),
+    #[error("no meter in the scenario speaks {protocol} (see `protocols` in the scenario)")]
+    NoMeterSpeaks { protocol: &'static str },
 }
 
 /// How the simulator runs.
@@ -62,6 +70,8 @@ pub struct SimOptions {
     /// Scenario seconds per real second (scripted changes, fault windows, the meters' clocks).
     pub time_scale: f64,
     /// Pace every link's writes at this baud rate, 8N1 (none: as fast as the link goes).
+    /// On the optical port the rate follows the session (300 baud 7E1 at sign-on, the
+    /// agreed rate after the option select); this only turns pacing on.
     pub baud: Option<u32>,
     /// Where the meters' objects live (default: the built-in Calin profile).
     pub profile: Profile,
@@ -187,7 +197,15 @@ impl Simulator {
         self.check_framing(framing)?;
         let pty = PtyLink::open()?;
         let path = pty.slave_path().to_owned();
-        Ok((path, self.serve_link(pty, framing)))
+        let sim = self.clone();
+        let task = tokio::spawn(async move {
+            let name = pty.describe();
+            let peer = |p: &PtyLink| p.peer_baud().ok();
+            if let Err(e) = sim.run_link_with(pty, framing, peer).await {
+                tracing::warn!(link = %name, %e, "link ended with an error");
+            }
+        });
+        Ok((path, task))
     }
 
     /// Serve one link in a task until it ends or the simulator shuts down.
@@ -203,26 +221,50 @@ impl Simulator {
 
     /// Serve one link on the current task.
     pub async fn run_link<L: Link>(&self, link: L, framing: Framing) -> Result<(), SimError> {
+        self.run_link_with(link, framing, |_: &L| None).await
+    }
+
+    /// Serve one link; `peer` reads the client's baud rate off it, when it can.
+    async fn run_link_with<L: Link>(
+        &self,
+        link: L,
+        framing: Framing,
+        peer: impl Fn(&L) -> Option<u32>,
+    ) -> Result<(), SimError> {
         self.check_framing(framing)?;
         match self.shared.baud {
             Some(baud) => {
-                let paced = PacedLink::new(link, LineSettings::new_8n1(baud));
-                self.serve_loop(paced, framing).await
+                let paced = PacedLink::new(link, initial_line(framing, baud));
+                let peer = move |p: &PacedLink<L>| peer(p.get_ref());
+                self.serve_loop(paced, framing, peer).await
             }
-            None => self.serve_loop(link, framing).await,
+            None => self.serve_loop(link, framing, peer).await,
         }
     }
 
     fn check_framing(&self, framing: Framing) -> Result<(), SimError> {
+        let meters = &self.shared.scenario.meters;
         match framing {
-            Framing::Wrapper { meter } if meter >= self.shared.scenario.meters.len() => {
-                Err(SimError::NoSuchMeter(meter))
-            }
+            Framing::Wrapper { meter } => match meters.get(meter) {
+                None => Err(SimError::NoSuchMeter(meter)),
+                Some(m) if !framing.serves(m) => Err(SimError::NoMeterSpeaks {
+                    protocol: framing.protocol(),
+                }),
+                Some(_) => Ok(()),
+            },
+            _ if !meters.iter().any(|m| framing.serves(m)) => Err(SimError::NoMeterSpeaks {
+                protocol: framing.protocol(),
+            }),
             _ => Ok(()),
         }
     }
 
-    async fn serve_loop<L: Link>(&self, mut link: L, framing: Framing) -> Result<(), SimError> {
+    async fn serve_loop<L: Link>(
+        &self,
+        mut link: L,
+        framing: Framing,
+        peer: impl Fn(&L) -> Option<u32>,
+    ) -> Result<(), SimError> {
         let shared = &self.shared;
         let name = link.describe();
         let io_err = |source| SimError::Io {
@@ -230,26 +272,45 @@ impl Simulator {
             source,
         };
         let mut station = Station::new(&shared.fleet(), framing);
-        let char_time = shared.baud.map(|b| LineSettings::new_8n1(b).char_time());
+        let paced = shared.baud.is_some();
+        let mut line = station
+            .initial_line()
+            .unwrap_or_else(|| LineSettings::new_8n1(shared.baud.unwrap_or(9600)));
+        let sees_peer = peer(&link).is_some();
+        let mut poll = tokio::time::interval(PEER_BAUD_POLL);
+        poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut shutdown = shared.shutdown.subscribe();
-        let mut queue: VecDeque<(Instant, Vec<u8>)> = VecDeque::new();
+        let mut queue: VecDeque<(Instant, Write)> = VecDeque::new();
         let mut buf = vec![0u8; READ_CHUNK];
         shared.publish(SimEvent::LinkOpened { link: name.clone() });
         tracing::info!(link = %name, "serving");
         let result = loop {
             let next_write = queue.front().map(|(at, _)| *at);
             let deadline = station.next_deadline().map(|d| shared.origin + d);
+            let watching = sees_peer && station.watches_peer_baud();
             tokio::select! {
                 biased;
                 _ = stopped(&mut shutdown) => break Ok(()),
                 _ = sleep_until(next_write), if next_write.is_some() => {
-                    if let Some((_, bytes)) = queue.pop_front() {
-                        if let Err(e) = write_frame(&mut link, &bytes, char_time).await {
-                            break Err(io_err(e));
+                    let Some((_, w)) = queue.pop_front() else { continue };
+                    if let Some(l) = w.line {
+                        if let Err(e) = link.set_line(l).await {
+                            break Err(SimError::Transport(e));
                         }
+                        line = l;
+                    }
+                    if w.bytes.is_empty() {
+                        continue;
+                    }
+                    let char_time = paced.then(|| line.char_time());
+                    if let Err(e) = write_frame(&mut link, &w.bytes, char_time).await {
+                        break Err(io_err(e));
                     }
                 }
                 _ = sleep_until(deadline), if deadline.is_some() => {
+                    if self.report_peer(&mut station, peer(&link), &mut queue) {
+                        break Ok(());
+                    }
                     let step = station.handle_timeout(&mut shared.fleet(), shared.now());
                     if self.take_step(step, &mut queue) {
                         break Ok(());
@@ -263,9 +324,17 @@ impl Simulator {
                         if self.take_step(step, &mut queue) {
                             break Ok(());
                         }
+                        if sees_peer && self.report_peer(&mut station, peer(&link), &mut queue) {
+                            break Ok(());
+                        }
                     }
                     Err(e) => break Err(io_err(e)),
                 },
+                _ = poll.tick(), if watching => {
+                    if self.report_peer(&mut station, peer(&link), &mut queue) {
+                        break Ok(());
+                    }
+                }
             }
         };
         tracing::info!(link = %name, "link closed");
@@ -273,18 +342,40 @@ impl Simulator {
         result
     }
 
+    /// Tell the station the client's baud rate, if the link shows it; true when the link
+    /// must close.
+    fn report_peer(
+        &self,
+        station: &mut Station,
+        baud: Option<u32>,
+        queue: &mut VecDeque<(Instant, Write)>,
+    ) -> bool {
+        let Some(baud) = baud else { return false };
+        let shared = &self.shared;
+        let step = station.handle_peer_baud(&mut shared.fleet(), shared.now(), baud);
+        self.take_step(step, queue)
+    }
+
     /// Queue a step's writes (in order, none before its delay) and publish its events;
     /// true when the link must close.
-    fn take_step(&self, step: Step, queue: &mut VecDeque<(Instant, Vec<u8>)>) -> bool {
+    fn take_step(&self, step: Step, queue: &mut VecDeque<(Instant, Write)>) -> bool {
         let now = Instant::now();
         for w in step.writes {
             let at = (now + w.delay).max(queue.back().map_or(now, |(t, _)| *t));
-            queue.push_back((at, w.bytes));
+            queue.push_back((at, w));
         }
         for event in step.events {
             self.shared.publish(event);
         }
         step.close
+    }
+}
+
+/// The line a link starts on when paced: 300 baud 7E1 for the optical port, else `baud` 8N1.
+fn initial_line(framing: Framing, baud: u32) -> LineSettings {
+    match framing {
+        Framing::Optical => crate::sim::optical::OpticalLine::initial_line(),
+        _ => LineSettings::new_8n1(baud),
     }
 }
 
@@ -302,12 +393,16 @@ async fn sleep_until(at: Option<Instant>) {
     }
 }
 
-/// Write one frame and wait until it has left (a paced link returns from `flush` then).
+/// Write one frame.
 ///
 /// Design: `PacedLink` hands byte k over when the k bytes before it have had their wire
 /// time, i.e. at the start of its own slot. A UART delivers a byte when its stop bit has
 /// arrived, one character time later; waiting one character before each frame gives the
-/// reader that timing, so N bytes arrive N character times after the meter starts.
+/// reader that timing, so N bytes arrive N character times after the meter starts. For
+/// the same reason a paced frame is not flushed: by the reader's clock the last byte has
+/// arrived when it is handed over, and the loop must be reading again then (an optical
+/// client answers the identification at once). The next write or line change waits for
+/// the line anyway. An unpaced link is flushed.
 async fn write_frame<L: Link>(
     link: &mut L,
     bytes: &[u8],
@@ -315,6 +410,7 @@ async fn write_frame<L: Link>(
 ) -> io::Result<()> {
     if let Some(c) = char_time {
         tokio::time::sleep(c).await;
+        return link.write_all(bytes).await;
     }
     link.write_all(bytes).await?;
     link.flush().await
