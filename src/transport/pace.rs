@@ -101,7 +101,9 @@ impl<L> PacedLink<L> {
             Some(free_at) if backlog && now >= free_at => {
                 let char_ns = self.line.char_time().as_nanos().max(1);
                 let late = (now - free_at).as_nanos() / char_ns;
-                let due = usize::try_from(late).unwrap_or(usize::MAX).saturating_add(1);
+                let due = usize::try_from(late)
+                    .unwrap_or(usize::MAX)
+                    .saturating_add(1);
                 (wanted.min(due.max(self.chunk)), free_at)
             }
             Some(free_at) if now < free_at + TIMER_SLACK => (wanted.min(self.chunk), free_at),
