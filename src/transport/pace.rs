@@ -39,9 +39,6 @@ pub struct PacedLink<L> {
     chunk: usize,
     line_free_at: Option<Instant>,
     sleep: Pin<Box<Sleep>>,
-    /// A write is waiting for the line: when the timer fires late, the bytes whose
-    /// start time has already passed go out together (no drift from timer ticks).
-    backlog: bool,
 }
 
 impl<L> PacedLink<L> {
@@ -52,7 +49,6 @@ impl<L> PacedLink<L> {
             chunk: 1,
             line_free_at: None,
             sleep: Box::pin(tokio::time::sleep(Duration::ZERO)),
-            backlog: false,
         }
     }
 
@@ -90,29 +86,13 @@ impl<L> PacedLink<L> {
         Poll::Ready(())
     }
 
-    /// How many bytes may go now, and from when they are booked: after a wait for the
-    /// line, every byte whose start time has passed while the timer was late (the
-    /// timetable continues from where the line became free); otherwise `chunk` bytes
-    /// from now (or back to back, within the slack).
-    fn admit(&mut self, wanted: usize) -> (usize, Instant) {
+    /// Book `n` bytes handed over now onto the line's timetable.
+    fn book(&mut self, n: usize) {
         let now = Instant::now();
-        let backlog = std::mem::take(&mut self.backlog);
-        match self.line_free_at {
-            Some(free_at) if backlog && now >= free_at => {
-                let char_ns = self.line.char_time().as_nanos().max(1);
-                let late = (now - free_at).as_nanos() / char_ns;
-                let due = usize::try_from(late)
-                    .unwrap_or(usize::MAX)
-                    .saturating_add(1);
-                (wanted.min(due.max(self.chunk)), free_at)
-            }
-            Some(free_at) if now < free_at + TIMER_SLACK => (wanted.min(self.chunk), free_at),
-            _ => (wanted.min(self.chunk), now),
-        }
-    }
-
-    /// Book `n` bytes starting at `start` onto the line's timetable.
-    fn book(&mut self, n: usize, start: Instant) {
+        let start = match self.line_free_at {
+            Some(free_at) if now < free_at + TIMER_SLACK => free_at,
+            _ => now,
+        };
         self.line_free_at = Some(start + self.line.wire_time(n as u64));
     }
 }
@@ -137,20 +117,10 @@ impl<L: AsyncWrite + Unpin> AsyncWrite for PacedLink<L> {
             return Poll::Ready(Ok(0));
         }
         let this = &mut *self;
-        if this.poll_line_free(cx).is_pending() {
-            this.backlog = true;
-            return Poll::Pending;
-        }
-        let (n, start) = this.admit(buf.len());
-        let written = match Pin::new(&mut this.inner).poll_write(cx, &buf[..n]) {
-            Poll::Ready(r) => r?,
-            Poll::Pending => {
-                // Keep the claim on the late bytes for the next attempt.
-                this.backlog = true;
-                return Poll::Pending;
-            }
-        };
-        this.book(written, start);
+        ready!(this.poll_line_free(cx));
+        let n = buf.len().min(this.chunk);
+        let written = ready!(Pin::new(&mut this.inner).poll_write(cx, &buf[..n]))?;
+        this.book(written);
         Poll::Ready(Ok(written))
     }
 
