@@ -132,3 +132,50 @@ async fn a_closed_tcp_listener_is_reconnected_when_it_listens_again() {
     d.stop().await;
     assert_store_and_file_agree(&state);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_link_serves_every_meter_of_a_bus_poll_after_poll() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let sim = simulator(scenario(3, 0, 17));
+    let mut sim_events = sim.handle().subscribe();
+    let (addr, _serving) = sim
+        .serve_tcp("127.0.0.1:0".parse().unwrap(), Framing::Hdlc)
+        .await
+        .unwrap();
+    let buses = [TestBus::tcp("tcp-1", addr, meters(3, 0, 17))];
+    let (_, config) = write_config(dir.path(), &config_text(&state, &buses, ""));
+    let mut d = start(config);
+    let (mut opened, mut polls) = (0, 0);
+    d.wait_for("12 polls", |e| {
+        match e {
+            DaemonEvent::LinkOpened { .. } => opened += 1,
+            DaemonEvent::Polled { ok: true, .. } => polls += 1,
+            DaemonEvent::Polled {
+                ok: false, reason, ..
+            } => panic!("{reason:?}"),
+            _ => {}
+        }
+        (polls >= 12).then_some(())
+    })
+    .await;
+    d.stop().await;
+    assert_eq!(
+        opened, 1,
+        "the link is released and kept, not reopened per meter"
+    );
+    // The simulator saw one connection, and every meter was associated on it.
+    let mut connections = 0;
+    let mut meters_seen = std::collections::HashSet::new();
+    while let Ok(e) = sim_events.try_recv() {
+        match e {
+            calin_agent::sim::SimEvent::LinkOpened { .. } => connections += 1,
+            calin_agent::sim::SimEvent::HdlcConnected { meter, .. } => {
+                meters_seen.insert(meter);
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(connections, 1);
+    assert_eq!(meters_seen.len(), 3);
+}

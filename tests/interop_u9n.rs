@@ -40,6 +40,8 @@ start = "2024-05-01T08:00:00Z"
 name = "two-byte"
 physical = 17
 serial = "4700~1234"
+# DLMS only: the optical port would need an alphanumeric device address.
+protocols = ["dlms"]
 password = "12345678"
 public_reads = "all"
 status = 1015

@@ -11,31 +11,33 @@
 mod bus;
 pub mod convert;
 pub mod events;
+mod generation;
 pub mod heartbeat;
 mod link;
 mod lock;
 pub mod notify;
+mod options;
 mod recorder;
 pub mod schedule;
+mod services;
 
 pub use events::{DaemonEvent, Stats};
 pub use notify::Notifier;
+pub use options::{Clock, Control, RunOptions, SHUTDOWN_GRACE};
 
 use crate::agent::engine::AlertPolicy;
-use crate::agent::metrics::{self, Metrics, MetricsServer};
-use crate::agent::publish::{Doorbell, OutboxHook, Publisher, PublisherHandle};
+use crate::agent::metrics::Metrics;
 use crate::agent::store::{Retention as StoreRetention, Store, StoreConfig, StoreError};
-use crate::config::{Config, ConfigError};
-use bus::BusTask;
+use crate::config::Config;
 use events::Events;
+use generation::{reload, reloading_state, start_buses, Outputs};
 use heartbeat::Heartbeat;
+use options::STATUS_EVERY;
 use recorder::{Job, Recorder};
+use services::Services;
 use std::path::PathBuf;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
-use tokio::sync::{broadcast, mpsc, watch};
-use tokio::task::JoinHandle;
+use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 /// Why the daemon could not start.
@@ -65,88 +67,17 @@ pub enum DaemonError {
     },
     #[error("cannot start MQTT publishing: {0}")]
     Publisher(#[source] crate::agent::publish::PublishError),
+    /// The recorder thread ended while the daemon ran (a bug): nothing could be
+    /// recorded any more, so the daemon stops rather than poll for nothing.
+    #[error("the recorder thread ended unexpectedly; stopping so that the service is restarted")]
+    RecorderGone,
 }
 
 impl DaemonError {
     /// Whether something the daemon needs is not there (exit 69, "unavailable"): the
     /// state directory, the metrics port, the MQTT TLS files or outbox.
     pub fn is_unavailable(&self) -> bool {
-        !matches!(self, DaemonError::Thread(_))
-    }
-}
-
-/// Where alert and reading times come from.
-#[derive(Clone, Copy, Debug)]
-pub enum Clock {
-    /// The system's real-time clock (production: it follows NTP corrections).
-    System,
-    /// `wall_at_start` plus tokio's monotonic time since `origin`: with
-    /// `tokio::time::pause` a test moves it by advancing time.
-    Tokio { wall_at_start: i64, origin: Instant },
-}
-
-impl Clock {
-    /// A clock that starts at `wall_at_start` (unix ms) now and follows tokio's time.
-    pub fn tokio_from(wall_at_start: i64) -> Clock {
-        Clock::Tokio {
-            wall_at_start,
-            origin: Instant::now(),
-        }
-    }
-
-    /// Unix milliseconds, UTC.
-    pub fn wall_ms(&self) -> i64 {
-        match self {
-            Clock::System => std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX)),
-            Clock::Tokio {
-                wall_at_start,
-                origin,
-            } => wall_at_start
-                .saturating_add(i64::try_from(origin.elapsed().as_millis()).unwrap_or(i64::MAX)),
-        }
-    }
-}
-
-/// How `run_with` is driven from outside.
-pub struct Control {
-    /// `true` asks the daemon to stop.
-    pub shutdown: watch::Receiver<bool>,
-    /// Each message asks for the config file to be read again (SIGHUP).
-    pub reload: Option<mpsc::UnboundedReceiver<()>>,
-}
-
-/// Everything about a run that is not the config.
-pub struct RunOptions {
-    pub notifier: Notifier,
-    /// Send `WATCHDOG=1` this often (half of systemd's `WATCHDOG_USEC`), `None` for no
-    /// watchdog.
-    pub watchdog: Option<Duration>,
-    /// Where to publish `DaemonEvent`s (tests, tools).
-    pub events: Option<broadcast::Sender<DaemonEvent>>,
-    /// How long a conversation in flight may take to finish once stop is asked.
-    pub shutdown_grace: Duration,
-    pub clock: Clock,
-}
-
-/// Default shutdown grace: well inside the unit's `TimeoutStopSec=15s`.
-pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
-/// `STATUS=` is refreshed this often when there is no watchdog to pace it.
-const STATUS_EVERY: Duration = Duration::from_secs(30);
-/// An idle bus loop beats at least this often.
-const BEAT_EVERY: Duration = Duration::from_secs(10);
-
-impl RunOptions {
-    /// Production options: watchdog from `WATCHDOG_USEC`, system clock.
-    pub fn new(notifier: Notifier) -> Self {
-        RunOptions {
-            notifier,
-            watchdog: notify::watchdog_interval(),
-            events: None,
-            shutdown_grace: SHUTDOWN_GRACE,
-            clock: Clock::System,
-        }
+        !matches!(self, DaemonError::Thread(_) | DaemonError::RecorderGone)
     }
 }
 
@@ -191,23 +122,6 @@ fn policy(config: &Config) -> AlertPolicy {
 // across another branch's await in a `select!`.
 pub(crate) async fn stopped(rx: &mut watch::Receiver<bool>) {
     let _ = rx.wait_for(|stop| *stop).await;
-}
-
-/// The running bus tasks of one config.
-struct Generation {
-    stop: watch::Sender<bool>,
-    tasks: Vec<JoinHandle<()>>,
-}
-
-impl Generation {
-    async fn stop(self) {
-        self.stop.send_replace(true);
-        for t in self.tasks {
-            if let Err(e) = t.await {
-                tracing::error!(error = %e, "a bus task ended abnormally");
-            }
-        }
-    }
 }
 
 /// Run the daemon: open the state directory, start the buses, supervise until stopped.
@@ -268,6 +182,7 @@ pub async fn run_with(
     let mut tick = tokio::time::interval(tick_every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut stuck_reported = false;
+    let mut recorder_gone = false;
     loop {
         tokio::select! {
             () = stopped(&mut control.shutdown) => break,
@@ -287,6 +202,11 @@ pub async fn run_with(
                 }
             }
             _ = tick.tick() => {
+                if recorder.tx.is_closed() {
+                    tracing::error!("the recorder thread has ended; stopping");
+                    recorder_gone = true;
+                    break;
+                }
                 let stale = heartbeat.stale(tick_every.saturating_mul(2));
                 if stale.is_empty() {
                     if options.watchdog.is_some() {
@@ -312,63 +232,10 @@ pub async fn run_with(
     services.stop().await;
     tracing::info!(took_ms = started.elapsed().as_millis() as u64, status = %stats.status_line(), "stopped");
     events.send(DaemonEvent::Stopped);
+    if recorder_gone {
+        return Err(DaemonError::RecorderGone);
+    }
     Ok(())
-}
-
-/// The metrics server and the MQTT publisher, when the config asks for them.
-struct Services {
-    metrics: Option<MetricsServer>,
-    publisher: Option<PublisherHandle>,
-}
-
-impl Services {
-    /// Add the outbox hook to `store` and start the publisher (`[mqtt]`), and serve
-    /// `/metrics` (`[metrics]`); both stop when `stop` turns true.
-    async fn start(
-        config: &Config,
-        store: &mut Store,
-        m: &Metrics,
-        stop: watch::Receiver<bool>,
-    ) -> Result<Services, DaemonError> {
-        let publisher = match &config.mqtt {
-            None => None,
-            Some(mqtt) => {
-                let doorbell = Doorbell::new();
-                let hook =
-                    OutboxHook::new(mqtt, config.lookup.clone(), doorbell.clone(), m.clone());
-                store
-                    .add_hook(Box::new(hook))
-                    .map_err(|source| DaemonError::State {
-                        dir: store.config().dir.clone(),
-                        source,
-                    })?;
-                let db = store.config().db_path();
-                let handle = Publisher::spawn(mqtt.clone(), &db, doorbell, m.clone(), stop.clone())
-                    .map_err(DaemonError::Publisher)?;
-                Some(handle)
-            }
-        };
-        let metrics = if config.metrics.enabled {
-            let listen = config.metrics.listen;
-            let server = metrics::serve(listen, m.clone(), stop)
-                .await
-                .map_err(|source| DaemonError::Metrics { listen, source })?;
-            tracing::info!(listen = %server.local_addr, "serving /metrics");
-            Some(server)
-        } else {
-            None
-        };
-        Ok(Services { metrics, publisher })
-    }
-
-    async fn stop(self) {
-        if let Some(p) = self.publisher {
-            p.join().await;
-        }
-        if let Some(m) = self.metrics {
-            let _ = m.task.await;
-        }
-    }
 }
 
 async fn recv(rx: &mut Option<mpsc::UnboundedReceiver<()>>) -> Option<()> {
@@ -376,103 +243,4 @@ async fn recv(rx: &mut Option<mpsc::UnboundedReceiver<()>>) -> Option<()> {
         Some(rx) => rx.recv().await,
         None => std::future::pending().await,
     }
-}
-
-fn reloading_state() -> String {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime only writes the timespec it is given.
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
-    // time_t and c_long are 32 bits on some gateway targets (armhf).
-    #[allow(clippy::useless_conversion)]
-    let usec = i64::from(ts.tv_sec) * 1_000_000 + i64::from(ts.tv_nsec) / 1000;
-    format!("RELOADING=1\nMONOTONIC_USEC={usec}")
-}
-
-/// Read the config file again; `None` (old config kept) when it is bad.
-fn reload(current: &Config, notifier: &Notifier, events: &Events) -> Option<Config> {
-    tracing::info!(config = %current.path.display(), "SIGHUP: reading the config again");
-    match Config::load(&current.path) {
-        Ok(new) => {
-            if new.agent.state_dir != current.agent.state_dir
-                || new.retention != current.retention
-                || new.mqtt != current.mqtt
-                || new.metrics != current.metrics
-            {
-                tracing::warn!(
-                    "state_dir, retention, [mqtt] and [metrics] changes take effect at the next restart"
-                );
-            }
-            Some(new)
-        }
-        Err(e) => {
-            refused(&e, notifier, events);
-            None
-        }
-    }
-}
-
-fn refused(e: &ConfigError, notifier: &Notifier, events: &Events) {
-    tracing::error!(error = %e, "the new config is refused; the running one is kept");
-    notifier.status(&format!("config reload refused: {e}"));
-    events.send(DaemonEvent::Reloaded {
-        ok: false,
-        message: e.to_string(),
-    });
-}
-
-/// Where the bus tasks report.
-struct Outputs<'a> {
-    events: &'a Events,
-    stats: &'a Arc<Stats>,
-    metrics: &'a Metrics,
-    heartbeat: &'a Heartbeat,
-}
-
-fn start_buses(
-    config: &Config,
-    recorder: &Recorder,
-    options: &RunOptions,
-    out: &Outputs<'_>,
-) -> Generation {
-    let Outputs {
-        events,
-        stats,
-        metrics,
-        heartbeat,
-    } = *out;
-    let (stop, stop_rx) = watch::channel(false);
-    let shared = bus::Shared {
-        profile: Arc::new(config.profile.clone()),
-        jobs: recorder.tx.clone(),
-        events: events.clone(),
-        stats: stats.clone(),
-        metrics: metrics.clone(),
-        clock: options.clock,
-        grace: options.shutdown_grace,
-        beat_every: options
-            .watchdog
-            .map_or(BEAT_EVERY, |w| (w / 2).min(BEAT_EVERY))
-            .max(Duration::from_millis(10)),
-    };
-    let mut tasks = Vec::new();
-    let mut meters = 0;
-    for b in &config.buses {
-        if let Some(why) = bus::unsupported(b) {
-            tracing::error!(bus = %b.name, "{why}; this bus is not polled");
-            continue;
-        }
-        if let Some(task) = BusTask::new(b.clone(), shared.clone(), heartbeat) {
-            meters += b.meters.len();
-            tasks.push(tokio::spawn(task.run(stop_rx.clone())));
-        }
-    }
-    stats.meters.store(meters as u64, Ordering::Relaxed);
-    events.send(DaemonEvent::Started {
-        buses: tasks.len(),
-        meters,
-    });
-    Generation { stop, tasks }
 }
