@@ -233,36 +233,38 @@ impl Store {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(db("begin a cycle"))?;
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO meter_state (meter, updated_at, state) VALUES (?1, ?2, ?3)
              ON CONFLICT (meter) DO UPDATE SET updated_at = excluded.updated_at, state = excluded.state",
-            params![meter.as_str(), now, state_json],
         )
+        .and_then(|mut statement| statement.execute(params![meter.as_str(), now, state_json]))
         .map_err(db("write the meter state"))?;
         let kind = match outcome {
             PollOutcome::Read(_) => "read",
             PollOutcome::Unreachable { .. } => "unreachable",
         };
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO readings (meter, at, outcome, body) VALUES (?1, ?2, ?3, ?4)",
-            params![meter.as_str(), outcome.at(), kind, outcome_json],
         )
+        .and_then(|mut statement| {
+            statement.execute(params![meter.as_str(), outcome.at(), kind, outcome_json])
+        })
         .map_err(db("write the reading"))?;
         let mut new_alerts = Vec::new();
         let mut duplicates = Vec::new();
         for alert in &ev.alerts {
             let inserted = tx
-                .execute(
+                .prepare_cached(
                     "INSERT INTO alerts (id, meter, kind, raised_at, body) VALUES (?1, ?2, ?3, ?4, ?5)
                      ON CONFLICT (id) DO NOTHING",
-                    params![
+                )
+                .and_then(|mut statement| statement.execute(params![
                         alert.id.as_str(),
                         alert.meter.as_str(),
                         alert.kind.as_str(),
                         alert.raised_at,
                         alert.to_json_line()
-                    ],
-                )
+                    ]))
                 .map_err(db("write an alert"))?;
             if inserted == 1 {
                 new_alerts.push(alert);

@@ -85,30 +85,34 @@ pub(super) fn prune_step(
     };
     for m in &meters {
         report.readings += tx
-            .execute(
+            .prepare_cached(
                 "DELETE FROM readings WHERE id IN (
                      SELECT id FROM readings WHERE meter = ?1 ORDER BY id DESC LIMIT ?2 OFFSET ?3)",
-                params![m, batch, i64::from(r.readings_per_meter)],
             )
+            .and_then(|mut statement| {
+                statement.execute(params![m, batch, i64::from(r.readings_per_meter)])
+            })
             .map_err(db("prune readings per meter"))?;
     }
     report.readings += tx
-        .execute(
+        .prepare_cached(
             "DELETE FROM readings WHERE id IN (
                  SELECT id FROM readings WHERE at < ?1 ORDER BY at LIMIT ?2)",
-            params![now.saturating_sub(r.reading_max_age_ms), batch],
         )
+        .and_then(|mut statement| {
+            statement.execute(params![now.saturating_sub(r.reading_max_age_ms), batch])
+        })
         .map_err(db("prune old readings"))?;
     let keep = i64::from(r.max_alerts);
     report.alerts += tx
-        .execute(
+        .prepare_cached(
             "DELETE FROM alerts WHERE seq IN (
                  SELECT seq FROM alerts
                  WHERE seq <= (SELECT max(seq) FROM alerts) - ?1
                    AND (seq <= ?2 OR seq <= (SELECT max(seq) FROM alerts) - 2 * ?1)
                  ORDER BY seq LIMIT ?3)",
-            params![keep, file_cursor, batch],
         )
+        .and_then(|mut statement| statement.execute(params![keep, file_cursor, batch]))
         .map_err(db("prune alerts"))?;
     Ok(report)
 }
