@@ -46,6 +46,33 @@ pub enum Counter {
 }
 
 impl Counter {
+    /// How much events of this counter matter: category, severity, site visit.
+    /// Alerts and the site-visit report use the same weights, so they agree.
+    pub fn weight(
+        self,
+    ) -> (
+        crate::codes::Category,
+        crate::codes::Severity,
+        crate::codes::SiteVisit,
+    ) {
+        use crate::codes::{Category, Severity, SiteVisit};
+        match self {
+            // A cover opened at any time is tamper evidence: the seals must be inspected.
+            Counter::CoverOpen => (Category::Tamper, Severity::High, SiteVisit::Yes),
+            Counter::OverloadTrip => (
+                Category::LoadPowerQuality,
+                Severity::Medium,
+                SiteVisit::IfUnresolved,
+            ),
+            Counter::PowerDown => (Category::LoadPowerQuality, Severity::Low, SiteVisit::No),
+            Counter::PhaseDown => (
+                Category::LoadPowerQuality,
+                Severity::Medium,
+                SiteVisit::IfUnresolved,
+            ),
+        }
+    }
+
     pub const ALL: [Counter; 4] = [
         Counter::CoverOpen,
         Counter::OverloadTrip,

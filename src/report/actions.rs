@@ -1,7 +1,6 @@
 //! The "what to do now" box: one action per abnormal condition, most severe first, and
 //! whether the findings call for a site visit.
 
-use crate::agent::reading::Counter;
 use crate::codes::{Category, Severity, SiteVisit, StatusInfo};
 
 /// One thing to do, for one finding.
@@ -86,27 +85,6 @@ pub fn for_status(finding: String, info: &StatusInfo) -> Option<Action> {
         action: info.action.clone(),
         site_visit: info.site_visit,
     })
-}
-
-/// How much a count of past events matters, by counter.
-// Design: the same weights as the agent's counter alerts (agent::engine::build), so
-// the report and the alerts agree; they should become one public function on Counter.
-pub fn counter_weight(counter: Counter) -> (Category, Severity, SiteVisit) {
-    match counter {
-        // A cover opened at any time is tamper evidence: the seals must be inspected.
-        Counter::CoverOpen => (Category::Tamper, Severity::High, SiteVisit::Yes),
-        Counter::OverloadTrip => (
-            Category::LoadPowerQuality,
-            Severity::Medium,
-            SiteVisit::IfUnresolved,
-        ),
-        Counter::PowerDown => (Category::LoadPowerQuality, Severity::Low, SiteVisit::No),
-        Counter::PhaseDown => (
-            Category::LoadPowerQuality,
-            Severity::Medium,
-            SiteVisit::IfUnresolved,
-        ),
-    }
 }
 
 #[cfg(test)]

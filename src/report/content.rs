@@ -495,7 +495,7 @@ fn counters(
             });
             let name = lookup.short_code(code).name;
             if let Some(n) = count.filter(|n| *n > 0) {
-                let (category, severity, site_visit) = actions::counter_weight(counter);
+                let (category, severity, site_visit) = counter.weight();
                 let latest = last
                     .first()
                     .map(|t| format!(", the last at {t}"))

@@ -10,7 +10,7 @@ use super::timeline::when;
 use crate::codes::{ShortCode, ValueKind};
 use crate::meter::read::{Item, ReadValue};
 use crate::profile::Reads;
-use crate::protocol::units::{Quantity, Unit};
+use crate::protocol::units::Unit;
 
 /// The value and its unit ("" when it has none).
 pub fn value_text(what: &Item, value: &ReadValue) -> (String, String) {
@@ -19,7 +19,7 @@ pub fn value_text(what: &Item, value: &ReadValue) -> (String, String) {
         _ => None,
     };
     match value {
-        ReadValue::Quantity(q) => quantity(q, kind),
+        ReadValue::Quantity(q) => crate::meter::read::in_code_unit(q, kind),
         ReadValue::Float { value, unit } => (value.to_string(), symbol(*unit)),
         ReadValue::Count(n) => (n.to_string(), ValueKind::Count.unit().to_owned()),
         ReadValue::Number(n) => (n.to_string(), String::new()),
@@ -34,26 +34,6 @@ pub fn value_text(what: &Item, value: &ReadValue) -> (String, String) {
         ),
         ReadValue::NoEvent => ("none recorded".to_owned(), String::new()),
         other => (other.to_string(), String::new()),
-    }
-}
-
-/// Energy in kWh and power in kW when the meter gives Wh and W; else as given.
-fn quantity(q: &Quantity, kind: Option<ValueKind>) -> (String, String) {
-    let kilo = match (kind, q.unit) {
-        (Some(ValueKind::Energy), Unit::WattHour) => Some("kWh"),
-        (Some(ValueKind::Power), Unit::Watt) => Some("kW"),
-        _ => None,
-    };
-    match kilo {
-        Some(unit) => (
-            Quantity {
-                scaler: q.scaler.saturating_sub(3),
-                ..*q
-            }
-            .decimal(),
-            unit.to_owned(),
-        ),
-        None => (q.decimal(), symbol(q.unit)),
     }
 }
 
@@ -87,6 +67,7 @@ pub fn reads_name(r: Reads) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::units::Quantity;
 
     fn q(mantissa: i128, scaler: i8, unit: Unit) -> ReadValue {
         ReadValue::Quantity(Quantity {

@@ -6,7 +6,7 @@ use crate::agent::alerts::{Alert, AlertDetail, AlertId, AlertKind, Previous, Sub
 use crate::agent::reading::{Counter, MeterId};
 use crate::agent::rfc3339::format_unix_ms;
 use crate::agent::state::{ActiveCondition, MeterState};
-use crate::codes::{Category, Lookup, Mode, OperatingStatus, Severity, SiteVisit, StatusInfo};
+use crate::codes::{Lookup, Mode, OperatingStatus, Severity, SiteVisit, StatusInfo};
 
 /// What every alert of one evaluation shares.
 pub(super) struct Ctx<'a> {
@@ -34,26 +34,6 @@ pub(super) struct Raise<'i> {
 const UNREACHABLE_MEANING: &str = "Meter not answering polls";
 const UNREACHABLE_ACTION: &str = "Check the gateway's link to the meter (bus cable, RS-485 wiring, optical head, modem) and the meter's supply; visit the meter if the link is sound.";
 const REACHABLE_MEANING: &str = "Meter answering polls again";
-
-/// How much a counter growth matters, by counter: (category, severity, site visit).
-fn counter_weight(counter: Counter) -> (Category, Severity, SiteVisit) {
-    match counter {
-        // A cover opened since the last poll is tamper evidence even if the status no
-        // longer shows it.
-        Counter::CoverOpen => (Category::Tamper, Severity::High, SiteVisit::Yes),
-        Counter::OverloadTrip => (
-            Category::LoadPowerQuality,
-            Severity::Medium,
-            SiteVisit::IfUnresolved,
-        ),
-        Counter::PowerDown => (Category::LoadPowerQuality, Severity::Low, SiteVisit::No),
-        Counter::PhaseDown => (
-            Category::LoadPowerQuality,
-            Severity::Medium,
-            SiteVisit::IfUnresolved,
-        ),
-    }
-}
 
 fn duration_words(ms: i64) -> String {
     let mins = ms.max(0) / 60_000;
@@ -226,7 +206,7 @@ impl Ctx<'_> {
         );
         a.code = Some(u32::from(code.0));
         a.meaning = sc.name.clone();
-        let (category, severity, visit) = counter_weight(counter);
+        let (category, severity, visit) = counter.weight();
         a.category = Some(category);
         if grew {
             a.severity = severity;

@@ -4,7 +4,7 @@
 use crate::codes::{Lookup, Mode, ValueKind};
 use crate::meter::read::{Item, ReadValue, Reading};
 use crate::profile::Reads;
-use crate::protocol::units::{Quantity, Unit};
+
 use serde_json::{json, Map, Value};
 
 /// A reading ready for the terminal or JSON.
@@ -18,27 +18,6 @@ pub struct Shown {
     pub number: Option<Value>,
     pub coded: Option<crate::codes::StatusInfo>,
     pub json: Value,
-}
-
-/// A quantity in the unit the guide uses for the short code (kWh, kW).
-fn in_code_unit(q: &Quantity, kind: Option<ValueKind>) -> (String, String) {
-    let kilo = matches!(
-        (kind, q.unit),
-        (Some(ValueKind::Energy), Unit::WattHour) | (Some(ValueKind::Power), Unit::Watt)
-    );
-    if kilo {
-        let k = Quantity {
-            scaler: q.scaler.saturating_sub(3),
-            ..*q
-        };
-        let unit = if q.unit == Unit::WattHour {
-            "kWh"
-        } else {
-            "kW"
-        };
-        return (k.decimal(), unit.to_owned());
-    }
-    (q.decimal(), q.unit.symbol().unwrap_or("").to_owned())
 }
 
 pub fn show(r: &Reading, lookup: &Lookup, mode: Mode) -> Shown {
@@ -100,7 +79,7 @@ pub fn show_value(
     let mut number = None;
     let (text, unit) = match value {
         ReadValue::Quantity(q) => {
-            let (v, u) = in_code_unit(q, kind);
+            let (v, u) = crate::meter::read::in_code_unit(q, kind);
             number = v.parse::<f64>().ok().map(|n| json!(n));
             (v, u)
         }

@@ -26,6 +26,29 @@ use fetch::fetch;
 
 pub use events::EVENT_WINDOW;
 
+/// A quantity as the guide states it: energy in kWh and power in kW when the meter
+/// gives Wh and W (exactly, by shifting the scaler); anything else as given.
+/// Returns (number, unit symbol).
+pub fn in_code_unit(q: &Quantity, kind: Option<crate::codes::ValueKind>) -> (String, String) {
+    use crate::codes::ValueKind;
+    let kilo = match (kind, q.unit) {
+        (Some(ValueKind::Energy), Unit::WattHour) => Some("kWh"),
+        (Some(ValueKind::Power), Unit::Watt) => Some("kW"),
+        _ => None,
+    };
+    match kilo {
+        Some(unit) => (
+            Quantity {
+                scaler: q.scaler.saturating_sub(3),
+                ..*q
+            }
+            .decimal(),
+            unit.to_owned(),
+        ),
+        None => (q.decimal(), q.unit.symbol().unwrap_or("").to_owned()),
+    }
+}
+
 /// What was asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Item {
