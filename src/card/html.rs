@@ -190,8 +190,8 @@ fn notes(h: &mut String, c: &CardContent) {
     }
 }
 
-/// Text for HTML element content and attribute values.
-fn esc(s: &str) -> String {
+/// Text for HTML element content and attribute values (also used by the report).
+pub(crate) fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

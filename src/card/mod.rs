@@ -7,7 +7,7 @@
 //! the disk: the caller passes the date and writes the bytes.
 
 pub mod content;
-mod html;
+pub(crate) mod html;
 pub mod layout;
 pub mod pdf;
 pub mod style;

@@ -6,6 +6,7 @@ use super::content::{CodedValue, Field, VisitReport};
 use super::layout::{mark_color, mark_points};
 use super::timeline::Timeline;
 use crate::agent::reading::Counter;
+use crate::card::html::esc;
 use crate::card::style;
 use crate::codes::{Severity, SiteVisit};
 use std::fmt::Write;
@@ -325,22 +326,6 @@ fn unread(h: &mut String, r: &VisitReport) {
         );
     }
     h.push_str("</table>\n");
-}
-
-/// Text for HTML element content and attribute values.
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]
