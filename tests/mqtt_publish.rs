@@ -213,10 +213,14 @@ async fn logs_in_with_the_password_from_its_file() {
     );
 }
 
-/// A publish the broker refuses is not counted as delivered: the alert stays in the
-/// outbox and the publisher reconnects to try again. (Mosquitto 2.0 drops the
-/// connection of a client whose publish its ACL denies, in both protocol versions; an
-/// MQTT 5 PUBACK with a failure reason code is handled the same way.)
+/// A publish the broker refuses. Mosquitto 2.0 answers a publish its ACL denies with a
+/// PUBACK carrying reason 0x87 (not authorised) and then drops the connection. In
+/// MQTT 5 the reason code is on the wire, so the alert is not counted as delivered and
+/// stays in the outbox. MQTT 3.1.1 has no reason code: the same PUBACK reads as a
+/// success whenever it reaches the client before the connection reset destroys it, so
+/// whether the alert stays is up to the race and the 3.1.1 test asserts only what is
+/// certain (the link drop is noticed, counted and recovered). `config/agent.toml`
+/// recommends protocol "5" for that reason.
 async fn refused(
     protocol: MqttProtocol,
 ) -> (Vec<Received>, Vec<(String, String)>, String, Metrics) {
@@ -250,27 +254,43 @@ async fn refused(
     (got, outbox_rows(&db), alert_id, metrics)
 }
 
-async fn refused_alert_stays(protocol: MqttProtocol) {
-    let (got, rows, alert_id, metrics) = refused(protocol).await;
+/// What holds in both protocol versions: the refused alert never reaches a subscriber,
+/// the dropped link is counted, and the publisher comes back (a second `online`, or the
+/// status published after the alert in a later session).
+fn refused_link_is_recovered(got: &[Received], metrics: &Metrics) {
     assert!(
         got.iter().all(|m| !m.topic.ends_with("/alert")),
         "the ACL lets no alert through"
     );
     assert!(
-        rows.contains(&("alert".to_owned(), alert_id)),
-        "the refused alert must stay: {rows:?}"
+        !metrics
+            .render()
+            .contains("calin_mqtt_link_failures_total 0\n"),
+        "the broker's disconnect must be counted as a link failure"
     );
-    assert!(!metrics
-        .render()
-        .contains("calin_mqtt_link_failures_total 0\n"));
+    let onlines = got
+        .iter()
+        .filter(|m| m.topic.ends_with("/online") && m.text() == "online")
+        .count();
+    assert!(
+        onlines == 2 || got.iter().any(|m| m.topic.ends_with("/status")),
+        "the publisher must reconnect after the refusal: {:?}",
+        got.iter().map(|m| &m.topic).collect::<Vec<_>>()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_publish_the_broker_refuses_stays_in_the_outbox_3_1_1() {
-    refused_alert_stays(MqttProtocol::V311).await;
+async fn a_publish_the_broker_refuses_drops_the_link_and_it_recovers_3_1_1() {
+    let (got, _rows, _alert_id, metrics) = refused(MqttProtocol::V311).await;
+    refused_link_is_recovered(&got, &metrics);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_publish_the_broker_refuses_stays_in_the_outbox_5() {
-    refused_alert_stays(MqttProtocol::V5).await;
+    let (got, rows, alert_id, metrics) = refused(MqttProtocol::V5).await;
+    refused_link_is_recovered(&got, &metrics);
+    assert!(
+        rows.contains(&("alert".to_owned(), alert_id)),
+        "an alert refused with reason 0x87 must stay in the outbox: {rows:?}"
+    );
 }
