@@ -89,6 +89,9 @@ async fn agent_and_simulator_converse_through_a_pty_with_an_echoing_adapter() {
     // RS-485 adapter, then answering.
     let master = PtyLink::open().unwrap();
     let port = master.slave_path().to_str().unwrap().to_string();
+    // The master stays open until the agent has read the answer: closing it hangs up
+    // the pty, and Linux then drops what the slave side has not read yet.
+    let (read_done, agent_read) = tokio::sync::oneshot::channel::<()>();
     let sim = tokio::spawn(async move {
         let mut sim = PacedLink::new(master, LineSettings::new_8n1(9600)).with_chunk(4);
         let mut got = [0u8; 9];
@@ -96,6 +99,7 @@ async fn agent_and_simulator_converse_through_a_pty_with_an_echoing_adapter() {
         sim.write_all(&got).await.unwrap();
         sim.write_all(response).await.unwrap();
         sim.flush().await.unwrap();
+        let _ = agent_read.await;
         got
     });
 
@@ -129,6 +133,7 @@ async fn agent_and_simulator_converse_through_a_pty_with_an_echoing_adapter() {
     );
     assert_eq!(link.report().seen, 1);
     drop(link);
+    let _ = read_done.send(());
     assert_eq!(&sim.await.unwrap(), request);
 
     // The raw trace shows the request out, then echo and answer back, in order.
