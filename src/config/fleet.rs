@@ -5,7 +5,10 @@ use super::duration::HumanDuration;
 use super::secret::Secret;
 use super::ConfigError;
 use crate::codes::Mode;
+use crate::protocol::dlt645::{Address as Dlt645Address, Version as Dlt645Version};
 use crate::protocol::hdlc::HdlcAddress;
+use crate::protocol::iec62056_21::{BccPolicy, DeviceAddress};
+use crate::transport::line::{DataBits, Parity, StopBits};
 use crate::transport::LineSettings;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -78,6 +81,51 @@ impl Default for PollPlan {
     }
 }
 
+/// What an optical bus does after the sign-on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OpticalMode {
+    /// Mode C data readout: the meter sends every value it prints.
+    #[default]
+    Readout,
+    /// Programming mode: one R1 read per due reading (with the P1 password from the
+    /// meter's `password_file` when the meter asks for one).
+    Registers,
+    /// Mode E: switch to HDLC and read by the DLMS profile (HDLC addresses, client and
+    /// password as on RS-485).
+    ModeE,
+}
+
+/// The optical bus's session settings (`[bus.optical]`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OpticalBus {
+    pub mode: OpticalMode,
+    /// The highest rate to accept after the sign-on; `None`: what the meter offers.
+    pub max_baud: Option<u32>,
+    /// Pause between the acknowledgement leaving the wire and the baud switch.
+    pub switch_delay: Option<Duration>,
+    /// The head is behind an 8-bit (8N1) converter: add and strip the parity bit here.
+    pub soft_parity: bool,
+}
+
+/// One meter's optical port (`[bus.meter.optical]`).
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct OpticalMeter {
+    /// The sign-on address (`/?ADDRESS!`); `None`: whichever meter is at the head.
+    pub address: Option<DeviceAddress>,
+    pub bcc: BccPolicy,
+}
+
+/// One meter's DL/T 645 settings (`[bus.meter.dlt645]`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Dlt645Meter {
+    /// `None`: the lone meter on the line, found with the `AA..AA` wildcard.
+    pub address: Option<Dlt645Address>,
+    pub version: Dlt645Version,
+    /// Send the `FE FE FE FE` wake-up preamble.
+    pub preamble: bool,
+}
+
 /// One meter on a bus, validated.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MeterConfig {
@@ -89,6 +137,10 @@ pub struct MeterConfig {
     pub password_file: Option<PathBuf>,
     pub mode: Mode,
     pub poll: PollPlan,
+    /// Set on an optical bus.
+    pub optical: Option<OpticalMeter>,
+    /// Set on a DL/T 645 bus.
+    pub dlt645: Option<Dlt645Meter>,
 }
 
 /// One bus, validated.
@@ -100,6 +152,8 @@ pub struct BusConfig {
     pub response_timeout: Duration,
     pub inter_char_timeout: Duration,
     pub retries: u8,
+    /// Set on an optical bus.
+    pub optical: Option<OpticalBus>,
     pub meters: Vec<MeterConfig>,
 }
 
@@ -122,8 +176,54 @@ pub(super) struct RawBus {
     #[serde(default = "d_retries")]
     retries: u8,
     #[serde(default)]
+    optical: Option<Spanned<RawOpticalBus>>,
+    #[serde(default)]
     meter: Vec<RawMeter>,
 }
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOpticalBus {
+    #[serde(default)]
+    mode: OpticalMode,
+    #[serde(default)]
+    max_baud: Option<Spanned<u32>>,
+    #[serde(default)]
+    switch_delay: Option<HumanDuration>,
+    #[serde(default)]
+    soft_parity: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOpticalMeter {
+    #[serde(default)]
+    address: Option<Spanned<String>>,
+    #[serde(default)]
+    bcc: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDlt645Meter {
+    #[serde(default)]
+    address: Option<Spanned<String>>,
+    #[serde(default)]
+    version: Option<Spanned<String>>,
+    #[serde(default)]
+    preamble: Option<bool>,
+}
+
+/// The usual DL/T 645 line: 2400 baud 8E1.
+pub const DLT645_LINE: LineSettings = LineSettings {
+    baud: 2400,
+    data_bits: DataBits::Eight,
+    parity: Parity::Even,
+    stop_bits: StopBits::One,
+};
+
+/// The mode C baud rates a `max_baud` may name.
+const OPTICAL_BAUDS: [u32; 7] = [300, 600, 1200, 2400, 4800, 9600, 19200];
 
 fn d_response() -> HumanDuration {
     HumanDuration(Duration::from_secs(2))
@@ -151,6 +251,10 @@ struct RawMeter {
     mode: Option<Mode>,
     #[serde(default)]
     poll: Option<PollPlan>,
+    #[serde(default)]
+    optical: Option<Spanned<RawOpticalMeter>>,
+    #[serde(default)]
+    dlt645: Option<Spanned<RawDlt645Meter>>,
 }
 
 fn d_logical() -> Spanned<u16> {
@@ -200,11 +304,17 @@ pub(super) fn validate_buses(
         }
         let endpoint = match (&bus.port, &bus.tcp) {
             (Some(port), None) => {
-                let line = match &bus.line {
-                    Some(l) => l.get_ref().parse::<LineSettings>().map_err(|e| {
+                let line = match (&bus.line, bus.protocol) {
+                    (Some(l), BusProtocol::Optical) => {
+                        return Err(ctx.err(l, key("line"),
+                            "an optical bus signs on at 300 baud 7E1 (IEC 62056-21) and switches to the rate the meter offers: remove `line`, and cap the rate with [bus.optical] max_baud"))
+                    }
+                    (Some(l), _) => l.get_ref().parse::<LineSettings>().map_err(|e| {
                         ctx.err(l, key("line"), format!("{e} (write e.g. \"9600 8N1\")"))
                     })?,
-                    None => LineSettings::new_8n1(9600),
+                    (None, BusProtocol::Dlt645) => DLT645_LINE,
+                    (None, BusProtocol::Optical) => LineSettings::new_7e1(300),
+                    (None, _) => LineSettings::new_8n1(9600),
                 };
                 BusEndpoint::Serial { port: port.clone(), line }
             }
@@ -214,7 +324,10 @@ pub(super) fn validate_buses(
                     "give exactly one of `port` (a serial device such as /dev/ttyUSB0) or `tcp` (HOST:PORT)"))
             }
         };
+        let optical_bus = optical_bus(ctx, &bus, &key)?;
         let mut physicals = BTreeMap::new();
+        let mut port_addresses: BTreeMap<String, usize> = BTreeMap::new();
+        let meter_count = bus.meter.len();
         let mut meters = Vec::new();
         for (m, meter) in bus.meter.into_iter().enumerate() {
             let mkey = |k: &str| format!("bus[{b}].meter[{m}].{k}");
@@ -273,6 +386,60 @@ pub(super) fn validate_buses(
             };
             let poll = meter.poll.unwrap_or(poll);
             check_jitter(ctx, &meter.serial, &mkey("poll.jitter"), poll.jitter)?;
+            let ports = meter_ports(ctx, bus.protocol, &meter, &mkey)?;
+            if let (Some(secret), Some(pf), Some(ob)) =
+                (&password, &meter.password_file, &optical_bus)
+            {
+                // On the optical port (but in mode E) the password goes out as P1.
+                let p1 = std::str::from_utf8(secret.expose())
+                    .map_err(|_| "it is not text".to_owned())
+                    .and_then(|t| {
+                        crate::protocol::iec62056_21::Password::new(t)
+                            .map(|_| ())
+                            .map_err(|e| e.to_string())
+                    });
+                if let (Err(why), false) = (p1, ob.mode == OpticalMode::ModeE) {
+                    return Err(ctx.err(
+                        pf,
+                        mkey("password_file"),
+                        format!(
+                            "the password cannot be sent as the optical port's P1 password: {why}"
+                        ),
+                    ));
+                }
+            }
+            // Design: the wildcard (DL/T 645 `AA..AA`) and the address-less sign-on reach
+            // whichever meter answers, so only a lone meter may go without an address.
+            let (port_address, what) = match (&ports.0, &ports.1) {
+                (Some(o), _) => (o.address.as_ref().map(|a| a.as_str().to_owned()), "optical"),
+                (_, Some(d)) => (d.address.map(|a| a.to_string()), "dlt645"),
+                _ => (None, ""),
+            };
+            if !what.is_empty() {
+                match port_address {
+                    Some(a) => {
+                        if let Some(prev) = port_addresses.insert(a.clone(), m) {
+                            let at = meter
+                                .dlt645
+                                .as_ref()
+                                .and_then(|t| t.get_ref().address.as_ref().map(Spanned::span))
+                                .or_else(|| {
+                                    meter.optical.as_ref().and_then(|t| {
+                                        t.get_ref().address.as_ref().map(Spanned::span)
+                                    })
+                                })
+                                .unwrap_or(meter.serial.span());
+                            return Err(ConfigError::at(ctx.path, ctx.text, at, mkey(&format!("{what}.address")),
+                                format!("{what} address {a} is already used by bus[{b}].meter[{prev}] on this bus")));
+                        }
+                    }
+                    None if meter_count > 1 => {
+                        return Err(ctx.err(&meter.serial, mkey(&format!("{what}.address")),
+                            format!("{meter_count} meters share this bus: give each its {what} address ([bus.meter.{what}] address = \"...\"); only a lone meter may be found without one")));
+                    }
+                    None => {}
+                }
+            }
             meters.push(MeterConfig {
                 serial,
                 address,
@@ -281,6 +448,8 @@ pub(super) fn validate_buses(
                 password_file,
                 mode: meter.mode.unwrap_or(site_mode),
                 poll,
+                optical: ports.0,
+                dlt645: ports.1,
             });
         }
         buses.push(BusConfig {
@@ -290,10 +459,140 @@ pub(super) fn validate_buses(
             response_timeout: bus.response_timeout.0,
             inter_char_timeout: bus.inter_char_timeout.0,
             retries: bus.retries,
+            optical: optical_bus,
             meters,
         });
     }
     Ok(buses)
+}
+
+/// `[bus.optical]`: only on an optical bus, where it defaults.
+fn optical_bus(
+    ctx: &Ctx<'_>,
+    bus: &RawBus,
+    key: &dyn Fn(&str) -> String,
+) -> Result<Option<OpticalBus>, ConfigError> {
+    let raw = match (&bus.optical, bus.protocol) {
+        (Some(t), p) if p != BusProtocol::Optical => return Err(ctx.err(
+            t,
+            key("optical"),
+            "[bus.optical] is for a bus with protocol = \"optical\": remove it or set the protocol",
+        )),
+        (_, p) if p != BusProtocol::Optical => return Ok(None),
+        (Some(t), _) => t.get_ref(),
+        (None, _) => &RawOpticalBus::default(),
+    };
+    if let Some(b) = &raw.max_baud {
+        if !OPTICAL_BAUDS.contains(b.get_ref()) {
+            return Err(ctx.err(
+                b,
+                key("optical.max_baud"),
+                format!(
+                    "{} is not a mode C baud rate: use one of 300, 600, 1200, 2400, 4800, 9600, 19200",
+                    b.get_ref()
+                ),
+            ));
+        }
+    }
+    Ok(Some(OpticalBus {
+        mode: raw.mode,
+        max_baud: raw.max_baud.as_ref().map(|b| *b.get_ref()),
+        switch_delay: raw.switch_delay.map(|d| d.0),
+        soft_parity: raw.soft_parity,
+    }))
+}
+
+/// `[bus.meter.optical]` and `[bus.meter.dlt645]`: each only on its kind of bus, where
+/// it defaults.
+fn meter_ports(
+    ctx: &Ctx<'_>,
+    protocol: BusProtocol,
+    meter: &RawMeter,
+    mkey: &dyn Fn(&str) -> String,
+) -> Result<(Option<OpticalMeter>, Option<Dlt645Meter>), ConfigError> {
+    if let (Some(t), false) = (&meter.optical, protocol == BusProtocol::Optical) {
+        return Err(ctx.err(
+            t,
+            mkey("optical"),
+            "[bus.meter.optical] is for a meter on a bus with protocol = \"optical\"",
+        ));
+    }
+    if let (Some(t), false) = (&meter.dlt645, protocol == BusProtocol::Dlt645) {
+        return Err(ctx.err(
+            t,
+            mkey("dlt645"),
+            "[bus.meter.dlt645] is for a meter on a bus with protocol = \"dlt645\"",
+        ));
+    }
+    let optical = match protocol {
+        BusProtocol::Optical => {
+            let empty = RawOpticalMeter::default();
+            let raw = meter.optical.as_ref().map_or(&empty, |t| t.get_ref());
+            let address = raw
+                .address
+                .as_ref()
+                .map(|a| {
+                    DeviceAddress::new(a.get_ref().trim()).map_err(|e| {
+                        ctx.err(a, mkey("optical.address"), format!("{e}: the sign-on address is up to 32 characters of digits and letters, as printed on the meter"))
+                    })
+                })
+                .transpose()?;
+            let bcc = match &raw.bcc {
+                None => BccPolicy::Strict,
+                Some(b) => match b.get_ref().as_str() {
+                    "strict" => BccPolicy::Strict,
+                    "warn-only" => BccPolicy::WarnOnly,
+                    other => {
+                        return Err(ctx.err(
+                            b,
+                            mkey("optical.bcc"),
+                            format!("`{other}` is not a BCC policy: use \"strict\" or \"warn-only\" (for a meter known to send bad BCCs)"),
+                        ))
+                    }
+                },
+            };
+            Some(OpticalMeter { address, bcc })
+        }
+        _ => None,
+    };
+    let dlt645 = match protocol {
+        BusProtocol::Dlt645 => {
+            let empty = RawDlt645Meter::default();
+            let raw = meter.dlt645.as_ref().map_or(&empty, |t| t.get_ref());
+            let address = raw
+                .address
+                .as_ref()
+                .map(|a| {
+                    Dlt645Address::from_digits(a.get_ref().trim()).map_err(|e| {
+                        ctx.err(a, mkey("dlt645.address"), format!("{e}: write the 12 digits printed on the meter, e.g. \"047001234567\""))
+                    })
+                })
+                .transpose()?;
+            let version = match &raw.version {
+                None => Dlt645Version::V2007,
+                Some(v) => match v.get_ref().as_str() {
+                    "2007" => Dlt645Version::V2007,
+                    "1997" => Dlt645Version::V1997,
+                    other => {
+                        return Err(ctx.err(
+                            v,
+                            mkey("dlt645.version"),
+                            format!(
+                                "`{other}` is not a DL/T 645 edition: use \"2007\" or \"1997\""
+                            ),
+                        ))
+                    }
+                },
+            };
+            Some(Dlt645Meter {
+                address,
+                version,
+                preamble: raw.preamble.unwrap_or(true),
+            })
+        }
+        _ => None,
+    };
+    Ok((optical, dlt645))
 }
 
 pub(super) fn check_jitter<T>(

@@ -12,7 +12,10 @@ mod secret;
 
 pub use duration::HumanDuration;
 pub use error::ConfigError;
-pub use fleet::{BusConfig, BusEndpoint, BusProtocol, MeterConfig, PollPlan};
+pub use fleet::{
+    BusConfig, BusEndpoint, BusProtocol, Dlt645Meter, MeterConfig, OpticalBus, OpticalMeter,
+    OpticalMode, PollPlan, DLT645_LINE,
+};
 pub use publish::{
     MetricsSettings, MqttProtocol, MqttSettings, TlsSettings, DEFAULT_METRICS_LISTEN,
 };
@@ -137,6 +140,9 @@ struct RawProfileSection {
     /// Single entries replacing those of the profile.
     #[serde(default)]
     object: Vec<crate::profile::RawObject>,
+    /// Single optical readout ids replacing those of the profile.
+    #[serde(default)]
+    readout: Vec<crate::profile::RawReadout>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -267,6 +273,9 @@ impl Config {
         };
         for (i, o) in raw.profile.object.iter().enumerate() {
             profile.set_object(o.validate(path, text, &format!("profile.object[{i}]"))?);
+        }
+        for (i, r) in raw.profile.readout.iter().enumerate() {
+            profile.set_readout(r.validate(path, text, &format!("profile.readout[{i}]"))?);
         }
         let buses = fleet::validate_buses(&ctx, raw.bus, raw.site.mode, poll)?;
         let mqtt = raw

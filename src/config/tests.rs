@@ -186,3 +186,143 @@ fn profile_entry_override_and_bad_profile_file() {
     assert_eq!(err.line(), Some(2));
     assert!(err.to_string().contains("profile.file"), "{err}");
 }
+
+const DLT645_BUS: &str = "[[bus]]\nname = \"d\"\nport = \"/dev/ttyUSB1\"\nprotocol = \"dlt645\"\n";
+const OPTICAL_BUS: &str =
+    "[[bus]]\nname = \"o\"\nport = \"/dev/ttyUSB2\"\nprotocol = \"optical\"\n";
+
+#[test]
+fn dlt645_and_optical_meters_load_with_their_port_settings() {
+    let text = format!(
+        "{DLT645_BUS}[[bus.meter]]\nserial = \"A\"\n[bus.meter.dlt645]\naddress = \"047001234567\"\nversion = \"1997\"\npreamble = false\n\
+         [[bus.meter]]\nserial = \"B\"\n[bus.meter.dlt645]\naddress = \"047001234568\"\n\
+         {OPTICAL_BUS}[bus.optical]\nmode = \"registers\"\nmax_baud = 4800\nswitch_delay = \"50ms\"\nsoft_parity = true\n\
+         [[bus.meter]]\nserial = \"C\"\n[bus.meter.optical]\nbcc = \"warn-only\"\n"
+    );
+    let c = parse(&text).unwrap();
+    let d = &c.buses[0];
+    assert!(matches!(&d.endpoint, BusEndpoint::Serial { line, .. } if *line == DLT645_LINE));
+    let a = d.meters[0].dlt645.unwrap();
+    assert_eq!(a.address.unwrap().to_string(), "047001234567");
+    assert_eq!(a.version, crate::protocol::dlt645::Version::V1997);
+    assert!(!a.preamble);
+    let b = d.meters[1].dlt645.unwrap();
+    assert_eq!(b.version, crate::protocol::dlt645::Version::V2007);
+    assert!(b.preamble);
+    assert!(d.meters[0].optical.is_none() && d.optical.is_none());
+    let o = &c.buses[1];
+    let settings = o.optical.unwrap();
+    assert_eq!(settings.mode, OpticalMode::Registers);
+    assert_eq!(settings.max_baud, Some(4800));
+    assert_eq!(
+        settings.switch_delay,
+        Some(std::time::Duration::from_millis(50))
+    );
+    assert!(settings.soft_parity);
+    let port = o.meters[0].optical.clone().unwrap();
+    assert_eq!(port.address, None, "a lone meter needs no address");
+    assert_eq!(port.bcc, crate::protocol::iec62056_21::BccPolicy::WarnOnly);
+    // Defaults: an optical bus without [bus.optical] reads out in mode C.
+    let c = parse(&format!("{OPTICAL_BUS}[[bus.meter]]\nserial = \"C\"\n")).unwrap();
+    assert_eq!(c.buses[0].optical.unwrap().mode, OpticalMode::Readout);
+    assert_eq!(
+        c.buses[0].meters[0].optical.clone().unwrap().bcc,
+        crate::protocol::iec62056_21::BccPolicy::Strict
+    );
+}
+
+#[test]
+fn protocol_settings_errors_name_the_line_key_and_fix() {
+    let cases = [
+        (
+            format!("{DLT645_BUS}[[bus.meter]]\nserial = \"A\"\n[[bus.meter]]\nserial = \"B\"\n"),
+            6,
+            "bus[0].meter[0].dlt645.address",
+            "give each its dlt645 address",
+        ),
+        (
+            format!("{DLT645_BUS}[[bus.meter]]\nserial = \"A\"\n[bus.meter.dlt645]\naddress = \"12ab\"\n"),
+            8,
+            "bus[0].meter[0].dlt645.address",
+            "12 digits",
+        ),
+        (
+            format!("{DLT645_BUS}[[bus.meter]]\nserial = \"A\"\n[bus.meter.dlt645]\nversion = \"2009\"\n"),
+            8,
+            "bus[0].meter[0].dlt645.version",
+            "\"2007\" or \"1997\"",
+        ),
+        (
+            format!("{DLT645_BUS}[[bus.meter]]\nserial = \"A\"\n[bus.meter.dlt645]\naddress = \"000000000001\"\n[[bus.meter]]\nserial = \"B\"\n[bus.meter.dlt645]\naddress = \"000000000001\"\n"),
+            12,
+            "bus[0].meter[1].dlt645.address",
+            "already used by bus[0].meter[0]",
+        ),
+        (
+            format!("{DLT645_BUS}[bus.optical]\nmode = \"readout\"\n"),
+            5,
+            "bus[0].optical",
+            "protocol = \"optical\"",
+        ),
+        (
+            format!("{OPTICAL_BUS}line = \"9600 8N1\"\n"),
+            5,
+            "bus[0].line",
+            "300 baud 7E1",
+        ),
+        (
+            format!("{OPTICAL_BUS}[bus.optical]\nmax_baud = 7200\n"),
+            6,
+            "bus[0].optical.max_baud",
+            "not a mode C baud rate",
+        ),
+        (
+            format!("{OPTICAL_BUS}[[bus.meter]]\nserial = \"A\"\n[bus.meter.optical]\nbcc = \"lax\"\n"),
+            8,
+            "bus[0].meter[0].optical.bcc",
+            "warn-only",
+        ),
+        (
+            format!("{OPTICAL_BUS}[[bus.meter]]\nserial = \"A\"\n[bus.meter.dlt645]\naddress = \"000000000001\"\n"),
+            7,
+            "bus[0].meter[0].dlt645",
+            "protocol = \"dlt645\"",
+        ),
+        (
+            format!("{OPTICAL_BUS}[[bus.meter]]\nserial = \"A\"\n[[bus.meter]]\nserial = \"B\"\n"),
+            6,
+            "bus[0].meter[0].optical.address",
+            "only a lone meter",
+        ),
+    ];
+    for (text, line, key, fix) in cases {
+        let err = parse(&text).unwrap_err();
+        let msg = err.to_string();
+        assert_eq!(err.line(), Some(line), "{msg}\n{text}");
+        assert!(msg.starts_with(&format!("site.toml:{line}:")), "{msg}");
+        assert!(msg.contains(key), "{key} in {msg}");
+        assert!(msg.contains(fix), "{fix} in {msg}");
+    }
+}
+
+#[test]
+fn a_site_readout_id_replaces_the_profiles_and_a_bad_one_is_refused() {
+    let c = parse(
+        "[[profile.readout]]\nid = \"C.99.1\"\nreads = \"87\"\nprovenance = \"public-code\"\n",
+    )
+    .unwrap();
+    let relay: Vec<_> = c
+        .profile
+        .readout
+        .iter()
+        .filter(|e| e.reads == crate::profile::Reads::Short(crate::codes::ShortCode(87)))
+        .collect();
+    assert_eq!(relay.len(), 1);
+    assert_eq!(relay[0].id, "C.99.1");
+    assert_eq!(c.profile.readout.len(), Profile::calin().readout.len());
+    let err =
+        parse("[[profile.readout]]\nid = \"1.8.0*02\"\nreads = \"01\"\nprovenance = \"guess\"\n")
+            .unwrap_err();
+    assert_eq!(err.line(), Some(2));
+    assert!(err.to_string().contains("profile.readout[0].id"), "{err}");
+}

@@ -142,6 +142,8 @@ mod tests {
             password_file: None,
             mode: crate::codes::Mode::Postpaid,
             poll: crate::config::PollPlan::default(),
+            optical: None,
+            dlt645: None,
         };
         let bus = BusConfig {
             name: "rs485-a".into(),
@@ -152,6 +154,7 @@ mod tests {
             response_timeout: Duration::from_millis(1500),
             inter_char_timeout: Duration::from_millis(50),
             retries: 5,
+            optical: None,
             meters: vec![meter.clone()],
         };
         (bus, meter)

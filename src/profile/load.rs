@@ -1,6 +1,9 @@
 //! Loading a profile file with errors that name the file, line and key.
 
-use super::{is_event_time, AttributeRef, EventEntry, ObjectEntry, Profile, Provenance, Reads};
+use super::{
+    is_event_time, readout_short_id, AttributeRef, EventEntry, ObjectEntry, Profile, Provenance,
+    ReadoutEntry, Reads,
+};
 use crate::config::ConfigError;
 use crate::protocol::obis::ObisCode;
 use serde::Deserialize;
@@ -18,6 +21,19 @@ struct RawProfile {
     object: Vec<RawObject>,
     #[serde(default)]
     event: Vec<RawEvent>,
+    #[serde(default)]
+    readout: Vec<RawReadout>,
+}
+
+/// One `[[readout]]` as written (also used for a site's single-entry override).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawReadout {
+    id: Spanned<String>,
+    reads: Spanned<String>,
+    provenance: Provenance,
+    #[serde(default)]
+    note: Option<String>,
 }
 
 /// One `[[object]]` as written (also used for a site's single-entry override).
@@ -122,12 +138,26 @@ impl ProfileFile {
                 provenance: e.provenance,
             });
         }
+        let mut readout: Vec<ReadoutEntry> = Vec::new();
+        for (i, r) in raw.readout.iter().enumerate() {
+            let key = format!("readout[{i}]");
+            let entry = r.validate(path, text, &key)?;
+            let short = readout_short_id(&entry.id);
+            if readout.iter().any(|e| readout_short_id(&e.id) == short) {
+                return Err(dup(path, text, &r.id, &format!("{key}.id")));
+            }
+            if readout.iter().any(|e| e.reads == entry.reads) {
+                return Err(dup(path, text, &r.reads, &format!("{key}.reads")));
+            }
+            readout.push(entry);
+        }
         Ok(ProfileFile {
             profile: Profile {
                 name: raw.name,
                 description: raw.description,
                 objects,
                 events,
+                readout,
             },
         })
     }
@@ -160,6 +190,42 @@ impl RawObject {
             },
             provenance: self.provenance,
             note: self.note.clone(),
+        })
+    }
+}
+
+impl RawReadout {
+    pub(crate) fn validate(
+        &self,
+        path: &Path,
+        text: &str,
+        key: &str,
+    ) -> Result<ReadoutEntry, ConfigError> {
+        let reads = parse_reads(path, text, &self.reads, &format!("{key}.reads"))?;
+        let id = self.id.get_ref().trim();
+        if let Err(e) = crate::protocol::iec62056_21::DataId::new(id) {
+            return Err(err(
+                path,
+                text,
+                &self.id,
+                format!("{key}.id"),
+                format!("`{id}` is not a readout id ({e}): write e.g. \"1.8.0\" or \"C.87.0\""),
+            ));
+        }
+        if readout_short_id(id).is_none() {
+            return Err(err(
+                path,
+                text,
+                &self.id,
+                format!("{key}.id"),
+                format!("`{id}` names a stored (historical) value: give the current value's id (no `*NN` or `&NN` suffix, or `*255`)"),
+            ));
+        }
+        Ok(ReadoutEntry {
+            id: id.to_owned(),
+            reads,
+            provenance: self.provenance,
+            note: self.note.clone().unwrap_or_default(),
         })
     }
 }

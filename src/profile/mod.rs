@@ -14,7 +14,7 @@ use std::fmt;
 use std::str::FromStr;
 
 pub use load::ProfileFile;
-pub(crate) use load::RawObject;
+pub(crate) use load::{RawObject, RawReadout};
 
 /// The built-in default Calin profile (the file `config/profiles/calin.toml`).
 pub const CALIN_PROFILE_TOML: &str = include_str!("../../config/profiles/calin.toml");
@@ -151,6 +151,37 @@ pub struct EventEntry {
     pub provenance: Provenance,
 }
 
+/// `[[readout]]`: the IEC 62056-21 readout id (optical port, mode C readout or R1
+/// register read) that answers a reading, e.g. `1.8.0` for short code 01.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ReadoutEntry {
+    /// `1.8.0`, `C.87.0`, or with medium/channel and current-value suffix `1-0:1.8.0*255`.
+    pub id: String,
+    pub reads: Reads,
+    pub provenance: Provenance,
+    pub note: String,
+}
+
+/// The short form of a current-value readout id: `1-0:1.8.0*255` and `1.8.0` are
+/// `1.8.0`; `None` for a stored (historical) value such as `1.8.0*03` or `1.8.0&03`.
+pub fn readout_short_id(id: &str) -> Option<&str> {
+    let id = match id.split_once(':') {
+        Some((group, rest))
+            if group
+                .split('-')
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())) =>
+        {
+            rest
+        }
+        _ => id,
+    };
+    match id.split_once(['*', '&']) {
+        Some((core, "255")) => Some(core),
+        Some(_) => None,
+        None => Some(id),
+    }
+}
+
 /// A validated profile.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Profile {
@@ -158,6 +189,8 @@ pub struct Profile {
     pub description: Option<String>,
     pub objects: Vec<ObjectEntry>,
     pub events: Vec<EventEntry>,
+    /// Readout ids of the optical port (IEC 62056-21).
+    pub readout: Vec<ReadoutEntry>,
 }
 
 impl Profile {
@@ -175,6 +208,7 @@ impl Profile {
             description: None,
             objects: Vec::new(),
             events: Vec::new(),
+            readout: Vec::new(),
         })
     }
 
@@ -193,6 +227,16 @@ impl Profile {
             Some(o) => *o = entry,
             None => self.objects.push(entry),
         }
+    }
+
+    /// Replace the readout entry that reads the same thing (and any entry with the same
+    /// id), or add it.
+    pub fn set_readout(&mut self, entry: ReadoutEntry) {
+        let short = readout_short_id(&entry.id).map(str::to_owned);
+        self.readout.retain(|e| {
+            e.reads != entry.reads && readout_short_id(&e.id).map(str::to_owned) != short
+        });
+        self.readout.push(entry);
     }
 
     /// Every short code this profile can answer, with how.

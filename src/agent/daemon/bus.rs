@@ -6,7 +6,7 @@
 //! conversation in flight is finished (objects read, association released) within a
 //! grace period; only past it is the conversation abandoned.
 
-use super::convert::{apply_report, empty_reading, event_reads, object_reads};
+use super::convert::{apply_items, apply_report, empty_reading, event_reads, object_reads};
 use super::events::{DaemonEvent, Events, Stats};
 use super::heartbeat::{Beat, Heartbeat};
 use super::link::{BusLink, Taken};
@@ -15,10 +15,13 @@ use super::schedule::{Groups, Schedule};
 use super::{stopped, Clock};
 use crate::agent::metrics::{Direction as WireDirection, Metrics, PollResult};
 use crate::agent::reading::{MeterId, PollOutcome};
-use crate::config::{BusConfig, BusProtocol};
-use crate::meter::read::{read_profile, ReadProgress, ReadReport, Selection};
+use crate::config::{BusConfig, BusEndpoint, BusProtocol, MeterConfig, OpticalMode};
+use crate::meter::dlt645::{all_reads, Dlt645Config, Dlt645Meter};
+use crate::meter::optical::{self, OpticalConfig, ReadoutMap};
+use crate::meter::read::{read_profile, Item, ReadProgress, ReadReport, Selection};
 use crate::meter::{Session, SessionConfig};
-use crate::profile::Profile;
+use crate::profile::{Profile, Reads};
+use crate::protocol::iec62056_21::{BaudChoice, Password};
 use crate::transport::{BoxLink, Direction as TraceDirection, TraceTap};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -30,6 +33,8 @@ use tokio::time::Instant;
 #[derive(Clone)]
 pub(super) struct Shared {
     pub profile: Arc<Profile>,
+    /// The profile's optical readout ids.
+    pub readout: Arc<ReadoutMap>,
     pub jobs: JobSender,
     pub events: Events,
     pub stats: Arc<Stats>,
@@ -41,15 +46,85 @@ pub(super) struct Shared {
     pub beat_every: Duration,
 }
 
-/// Why a bus is not polled.
-pub(super) fn unsupported(bus: &BusConfig) -> Option<&'static str> {
-    match bus.protocol {
-        BusProtocol::Hdlc | BusProtocol::Wrapper => None,
-        BusProtocol::Optical => Some(
-            "optical (IEC 62056-21) buses are read with `probe`; the daemon does not poll them yet",
-        ),
-        BusProtocol::Dlt645 => {
-            Some("DL/T 645 buses are read with `probe`; the daemon does not poll them yet")
+/// How one meter is read.
+#[derive(Clone)]
+enum MeterPlan {
+    /// DLMS/COSEM over HDLC or the wrapper.
+    Dlms(SessionConfig),
+    /// IEC 62056-21 on the optical port: a readout, R1 reads, or mode E into DLMS.
+    Optical {
+        cfg: OpticalConfig,
+        mode: OpticalMode,
+        dlms: SessionConfig,
+    },
+    /// DL/T 645.
+    Dlt645(Dlt645Config),
+}
+
+/// What a conversation produced, of whichever protocol.
+enum Produced {
+    Dlms(Vec<ReadReport>),
+    /// Typed values (or why there are none) from an optical readout or DL/T 645.
+    Items(Vec<Result<(Item, crate::meter::read::ReadValue), String>>),
+}
+
+impl MeterPlan {
+    fn for_meter(bus: &BusConfig, meter: &MeterConfig) -> MeterPlan {
+        let dlms = SessionConfig::for_meter(bus, meter)
+            .unwrap_or_else(|| SessionConfig::new(meter.client, meter.address));
+        match bus.protocol {
+            BusProtocol::Hdlc | BusProtocol::Wrapper => MeterPlan::Dlms(dlms),
+            BusProtocol::Optical => {
+                let settings = bus.optical.unwrap_or(crate::config::OpticalBus {
+                    mode: OpticalMode::Readout,
+                    max_baud: None,
+                    switch_delay: None,
+                    soft_parity: false,
+                });
+                let port = meter.optical.clone().unwrap_or_default();
+                let mut cfg = OpticalConfig::new();
+                cfg.address = port.address;
+                cfg.bcc_policy = port.bcc;
+                if let Some(max) = settings.max_baud {
+                    cfg.baud = BaudChoice::AtMost(max);
+                }
+                if let Some(d) = settings.switch_delay {
+                    cfg.switch_delay = d;
+                }
+                cfg.soft_parity = settings.soft_parity;
+                cfg.reply_timeout = bus.response_timeout.max(Duration::from_millis(300));
+                // Design: in mode E the password is the DLMS (LLS) one; otherwise it is
+                // sent as P1 when the meter asks. Its text was checked with the config.
+                if settings.mode != OpticalMode::ModeE {
+                    cfg.password = meter
+                        .password
+                        .as_ref()
+                        .and_then(|p| std::str::from_utf8(p.expose()).ok())
+                        .and_then(|t| Password::new(t).ok());
+                }
+                MeterPlan::Optical {
+                    cfg,
+                    mode: settings.mode,
+                    dlms,
+                }
+            }
+            BusProtocol::Dlt645 => {
+                let port = meter.dlt645.unwrap_or(crate::config::Dlt645Meter {
+                    address: None,
+                    version: crate::protocol::dlt645::Version::V2007,
+                    preamble: true,
+                });
+                let mut cfg = Dlt645Config::new(port.version);
+                cfg.address = port.address;
+                cfg.preamble = port.preamble;
+                cfg.line = match &bus.endpoint {
+                    BusEndpoint::Serial { line, .. } => Some(*line),
+                    BusEndpoint::Tcp { .. } => None,
+                };
+                cfg.reply_timeout = bus.response_timeout;
+                cfg.max_attempts = bus.retries.saturating_add(1);
+                MeterPlan::Dlt645(cfg)
+            }
         }
     }
 }
@@ -57,7 +132,7 @@ pub(super) fn unsupported(bus: &BusConfig) -> Option<&'static str> {
 /// One bus's loop. Build with `new`, run with `run`.
 pub(super) struct BusTask {
     bus: BusConfig,
-    sessions: Vec<SessionConfig>,
+    plans: Vec<MeterPlan>,
     schedule: Schedule,
     link: BusLink,
     origin: Instant,
@@ -81,32 +156,31 @@ enum Failure {
 }
 
 impl BusTask {
-    /// `None` for a bus whose protocol the daemon does not speak.
-    pub fn new(bus: BusConfig, shared: Shared, heartbeat: &Heartbeat) -> Option<BusTask> {
-        let sessions = bus
+    pub fn new(bus: BusConfig, shared: Shared, heartbeat: &Heartbeat) -> BusTask {
+        let plans = bus
             .meters
             .iter()
-            .map(|m| SessionConfig::for_meter(&bus, m))
-            .collect::<Option<Vec<_>>>()?;
+            .map(|m| MeterPlan::for_meter(&bus, m))
+            .collect();
         let beat = heartbeat.register(&bus.name);
-        let plans: Vec<_> = bus.meters.iter().map(|m| m.poll).collect();
+        let polls: Vec<_> = bus.meters.iter().map(|m| m.poll).collect();
         let seed = seed_of(&bus);
-        let quickest = plans
+        let quickest = polls
             .iter()
             .map(|p| p.status.0)
             .min()
             .unwrap_or(Duration::from_secs(60))
             .max(Duration::from_millis(10));
-        Some(BusTask {
-            schedule: Schedule::new(&plans, 0, 0, seed),
+        BusTask {
+            schedule: Schedule::new(&polls, 0, 0, seed),
             link: BusLink::new(&bus, quickest, seed),
             origin: Instant::now(),
             warned: vec![false; bus.meters.len()],
-            sessions,
+            plans,
             bus,
             shared,
             beat,
-        })
+        }
     }
 
     fn now_ms(&self) -> u64 {
@@ -225,11 +299,22 @@ impl BusTask {
         };
         let started = self.shared.clock.wall_ms();
         match self.converse(i, groups, &stop).await {
-            Ok(reports) => {
+            Ok(produced) => {
                 let mut reading = empty_reading(&serial, started, mode);
                 let mut failures = Vec::new();
-                for r in &reports {
-                    failures.extend(apply_report(&mut reading, r).failures);
+                match &produced {
+                    Produced::Dlms(reports) => {
+                        for r in reports {
+                            failures.extend(apply_report(&mut reading, r).failures);
+                        }
+                    }
+                    Produced::Items(items) => {
+                        let items = items.iter().map(|i| match i {
+                            Ok((what, value)) => Ok((*what, value)),
+                            Err(e) => Err(e.clone()),
+                        });
+                        failures.extend(apply_items(&mut reading, items).failures);
+                    }
                 }
                 if !failures.is_empty() {
                     let first = !std::mem::replace(&mut self.warned[i], true);
@@ -259,24 +344,130 @@ impl BusTask {
         }
     }
 
-    /// One association: the objects of every due group, then (unless stop was asked
-    /// meanwhile) the event times, then release.
+    /// One conversation with meter `i` over the bus's link, in its protocol.
     async fn converse(
         &mut self,
         i: usize,
         groups: Groups,
         stop: &watch::Receiver<bool>,
-    ) -> Result<Vec<ReadReport>, Failure> {
-        let link = match self.link.take().await {
+    ) -> Result<Produced, Failure> {
+        let link = self.take_link().await?;
+        let plan = self
+            .plans
+            .get(i)
+            .cloned()
+            .ok_or_else(|| Failure::Poll("no such meter".into()))?;
+        match plan {
+            MeterPlan::Dlms(config) => {
+                // Design: until the meter has accepted the association there is nothing
+                // to release, so a stop request ends the attempt at once (a silent meter
+                // would otherwise hold the shutdown for all its retries).
+                let mut watch = stop.clone();
+                let session = tokio::select! {
+                    opened = Session::open(link, config) => opened.map_err(|e| Failure::Poll(e.to_string()))?,
+                    () = stopped(&mut watch) => return Err(Failure::Stopped),
+                };
+                self.read_dlms(session, groups, stop)
+                    .await
+                    .map(Produced::Dlms)
+            }
+            MeterPlan::Optical {
+                cfg,
+                mode: OpticalMode::ModeE,
+                dlms,
+            } => {
+                let mut watch = stop.clone();
+                let session = tokio::select! {
+                    opened = optical::open_mode_e(link, &cfg, dlms) => opened.map_err(|e| Failure::Poll(e.to_string()))?,
+                    () = stopped(&mut watch) => return Err(Failure::Stopped),
+                };
+                self.read_dlms(session, groups, stop)
+                    .await
+                    .map(Produced::Dlms)
+            }
+            MeterPlan::Optical { cfg, mode, .. } => {
+                let mut link = link;
+                let readout = match mode {
+                    OpticalMode::Registers => {
+                        let ids = wanted(groups)
+                            .into_iter()
+                            .filter_map(|r| self.shared.readout.id_for(r))
+                            .collect();
+                        optical::read_registers(&mut link, &cfg, ids).await
+                    }
+                    _ => optical::read_out(&mut link, &cfg).await,
+                };
+                let readout = match readout {
+                    Ok(r) => r,
+                    Err(e) => {
+                        // The port may be mid-message: sign on afresh next time.
+                        self.link.close();
+                        return Err(Failure::Poll(e.to_string()));
+                    }
+                };
+                self.link.put_back(link);
+                let mut items: Vec<_> = self
+                    .shared
+                    .readout
+                    .readings(&readout.data_sets)
+                    .into_iter()
+                    .filter_map(|r| match r {
+                        Ok(r) => Some(Ok((Item::Reads(r.reads?), r.value))),
+                        Err(f) => Some(Err(f.to_string())),
+                    })
+                    .collect();
+                items.extend(
+                    readout
+                        .register_errors
+                        .iter()
+                        .map(|e| Err(format!("{e:?}"))),
+                );
+                Ok(Produced::Items(items))
+            }
+            MeterPlan::Dlt645(cfg) => {
+                let mut meter = match Dlt645Meter::connect(link, cfg).await {
+                    Ok(m) => m,
+                    Err(e) => {
+                        self.link.close();
+                        return Err(Failure::Poll(e.to_string()));
+                    }
+                };
+                let known = all_reads(cfg.version, cfg.vendor_version);
+                let selection: Vec<Reads> = wanted(groups)
+                    .into_iter()
+                    .filter(|r| known.contains(r))
+                    .collect();
+                let report = meter.read(&selection).await;
+                if let Some(e) = report.aborted {
+                    self.link.close();
+                    return Err(Failure::Poll(e.to_string()));
+                }
+                self.link.put_back(meter.into_link());
+                let items = report
+                    .items
+                    .into_iter()
+                    .map(|r| match r {
+                        Ok(r) => Ok((Item::Reads(r.what), r.value)),
+                        Err(f) => Err(f.to_string()),
+                    })
+                    .collect();
+                Ok(Produced::Items(items))
+            }
+        }
+    }
+
+    /// The bus's link, open (a fresh one announced and counted).
+    async fn take_link(&mut self) -> Result<crate::transport::BoxLink, Failure> {
+        match self.link.take().await {
             Taken::Open { link, fresh } => {
                 if fresh {
                     tracing::info!(bus = %self.bus.name, link = %link.describe(), "link open");
                     self.shared.events.send(DaemonEvent::LinkOpened {
                         bus: self.bus.name.clone(),
                     });
-                    count_bytes(link, &self.bus.name, &self.shared.metrics)
+                    Ok(count_bytes(link, &self.bus.name, &self.shared.metrics))
                 } else {
-                    link
+                    Ok(link)
                 }
             }
             Taken::Unavailable { error, tried } => {
@@ -287,22 +478,19 @@ impl BusTask {
                         error: error.clone(),
                     });
                 }
-                return Err(Failure::Poll(error));
+                Err(Failure::Poll(error))
             }
-        };
-        let config = self
-            .sessions
-            .get(i)
-            .cloned()
-            .ok_or_else(|| Failure::Poll("no such meter".into()))?;
-        // Design: until the meter has accepted the association there is nothing to
-        // release, so a stop request ends the attempt at once (a silent meter would
-        // otherwise hold the shutdown for all its retries).
-        let mut watch = stop.clone();
-        let mut session = tokio::select! {
-            opened = Session::open(link, config) => opened.map_err(|e| Failure::Poll(e.to_string()))?,
-            () = stopped(&mut watch) => return Err(Failure::Stopped),
-        };
+        }
+    }
+
+    /// One association: the objects of every due group, then (unless stop was asked
+    /// meanwhile) the event times, then release.
+    async fn read_dlms(
+        &mut self,
+        mut session: Session,
+        groups: Groups,
+        stop: &watch::Receiver<bool>,
+    ) -> Result<Vec<ReadReport>, Failure> {
         let beat = self.beat.clone();
         let mut progress = move |_: ReadProgress| beat.beat();
         let profile = self.shared.profile.clone();
@@ -332,6 +520,13 @@ impl BusTask {
         }
         Ok(reports)
     }
+}
+
+/// Every reading due for `groups` (objects, then event times).
+fn wanted(groups: Groups) -> Vec<Reads> {
+    let mut reads = object_reads(groups);
+    reads.extend(event_reads(groups));
+    reads
 }
 
 /// The link, with every chunk it carries counted in the metrics.

@@ -57,22 +57,51 @@ pub struct Converted {
 /// Fill `reading` from one read report. Items that failed are left absent (never
 /// zero) and described in the returned `Converted`.
 pub fn apply_report(reading: &mut MeterReading, report: &ReadReport) -> Converted {
+    apply_items(
+        reading,
+        report.items.iter().map(|item| match item {
+            Ok(r) => Ok((r.what, &r.value)),
+            Err(f) => Err(f.to_string()),
+        }),
+    )
+}
+
+/// Fill `reading` from typed values of any protocol (DLMS, an optical readout, DL/T 645):
+/// each a reading and its value, or why it has none. Several statuses in one poll (a
+/// DL/T 645 status word with several bits set) keep the most severe.
+pub fn apply_items<'a>(
+    reading: &mut MeterReading,
+    items: impl IntoIterator<Item = Result<(Item, &'a ReadValue), String>>,
+) -> Converted {
     let mut out = Converted::default();
-    for item in &report.items {
+    for item in items {
         match item {
-            Ok(r) => {
-                if let Err(why) = apply_value(reading, r.what, &r.value) {
-                    out.failures.push(format!("{}: {why}", r.what));
+            Ok((what, value)) => {
+                if let Err(why) = apply_value(reading, what, value) {
+                    out.failures.push(format!("{what}: {why}"));
                 }
             }
-            Err(f) => out.failures.push(f.to_string()),
+            Err(f) => out.failures.push(f),
         }
     }
     for times in reading.event_times.values_mut() {
         // Most recent first, as the engine and the alert wire format expect.
         times.sort_unstable_by(|a, b| b.cmp(a));
+        times.dedup();
     }
     out
+}
+
+/// The more severe of two statuses read in one poll (the built-in table's severity, an
+/// unknown code as the lookup rates it; ties keep the first).
+fn worse(first: OperatingStatus, second: OperatingStatus) -> OperatingStatus {
+    let lookup = crate::codes::Lookup::builtin();
+    let rank = |s: OperatingStatus| lookup.status(s, Mode::Prepaid).severity;
+    if rank(second) > rank(first) {
+        second
+    } else {
+        first
+    }
 }
 
 /// A reading with nothing read yet.
@@ -85,7 +114,11 @@ fn apply_value(reading: &mut MeterReading, what: Item, value: &ReadValue) -> Res
         return Ok(());
     };
     match (reads, value) {
-        (Reads::Status, ReadValue::Status(s)) => reading.status = Some(operating_status(s.0)),
+        (Reads::Status, ReadValue::Status(s)) => {
+            let now = operating_status(s.0);
+            reading.status = Some(reading.status.map_or(now, |before| worse(before, now)));
+        }
+        (Reads::Serial, _) => {}
         (Reads::Relay, ReadValue::Relay(connected)) => reading.relay_connected = Some(*connected),
         (Reads::Short(c), ReadValue::RelayReason(r)) if c.0 == RELAY_REASON_CODE => {
             reading.relay_reason = Some(*r)

@@ -101,6 +101,9 @@ pub(super) fn start_buses(
     let (stop, stop_rx) = watch::channel(false);
     let shared = bus::Shared {
         profile: Arc::new(config.profile.clone()),
+        readout: Arc::new(crate::meter::optical::ReadoutMap::from_profile(
+            &config.profile,
+        )),
         jobs: recorder.tx.clone(),
         events: events.clone(),
         stats: stats.clone(),
@@ -115,14 +118,9 @@ pub(super) fn start_buses(
     let mut tasks = Vec::new();
     let mut meters = 0;
     for b in &config.buses {
-        if let Some(why) = bus::unsupported(b) {
-            tracing::error!(bus = %b.name, "{why}; this bus is not polled");
-            continue;
-        }
-        if let Some(task) = BusTask::new(b.clone(), shared.clone(), heartbeat) {
-            meters += b.meters.len();
-            tasks.push(tokio::spawn(task.run(stop_rx.clone())));
-        }
+        let task = BusTask::new(b.clone(), shared.clone(), heartbeat);
+        meters += b.meters.len();
+        tasks.push(tokio::spawn(task.run(stop_rx.clone())));
     }
     stats.meters.store(meters as u64, Ordering::Relaxed);
     events.send(DaemonEvent::Started {

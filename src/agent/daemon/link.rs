@@ -123,6 +123,7 @@ mod tests {
             response_timeout: Duration::from_secs(1),
             inter_char_timeout: Duration::from_millis(50),
             retries: 1,
+            optical: None,
             meters: Vec::new(),
         }
     }

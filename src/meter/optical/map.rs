@@ -9,43 +9,13 @@
 
 use std::fmt;
 
-use serde::Deserialize;
-
 use super::value::{generic, typed, ValueProblem};
 use crate::meter::read::ReadValue;
-use crate::profile::{Provenance, Reads};
+use crate::profile::{readout_short_id, Profile, Reads};
 use crate::protocol::iec62056_21::{DataId, DataSet, Value};
 
-/// The built-in table: (readout id, reading, provenance, note).
-#[rustfmt::skip]
-pub const DEFAULT_IDS: &[(&str, &str, Provenance, &str)] = &[
-    ("1.7.0",  "31",     Provenance::Standard, "Instantaneous active power import (OBIS 1.0.1.7.0)"),
-    ("1.8.0",  "01",     Provenance::Standard, "Active energy import, total (OBIS 1.0.1.8.0)"),
-    ("13.7.0", "35",     Provenance::Standard, "Instantaneous power factor (OBIS 1.0.13.7.0)"),
-    ("C.1.0",  "serial", Provenance::Standard, "Meter serial number (OBIS 0.0.96.1.0)"),
-    ("C.20.0", "40",     Provenance::Standard, "Meter cover open counter (OBIS 0.0.96.20.0)"),
-    ("C.5.0",  "status", Provenance::Guess,    "Operating status (OBIS 0.0.96.5.0); the 1000 + sub-code encoding is a guess"),
-    ("C.7.0",  "52",     Provenance::Standard, "Number of power failures (OBIS 0.0.96.7.0)"),
-    ("C.87.0", "87",     Provenance::Guess,    "Relay disconnect reason: no standard id, our guess"),
-];
-
-/// One row: a readout id and the reading it answers.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct IdEntry {
-    /// `1.8.0`, `C.87.0`, or with medium/channel and current-value suffix `1-0:1.8.0*255`.
-    pub id: String,
-    #[serde(deserialize_with = "reads_from_text")]
-    pub reads: Reads,
-    pub provenance: Provenance,
-    #[serde(default)]
-    pub note: String,
-}
-
-fn reads_from_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Reads, D::Error> {
-    let text = String::deserialize(d)?;
-    text.parse().map_err(serde::de::Error::custom)
-}
+/// One row: a readout id and the reading it answers (a profile's `[[readout]]`).
+pub type IdEntry = crate::profile::ReadoutEntry;
 
 /// Why a table was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -63,20 +33,16 @@ pub struct ReadoutMap {
 }
 
 impl ReadoutMap {
-    /// The built-in table ([`DEFAULT_IDS`]).
+    /// The built-in Calin profile's table.
     pub fn builtin() -> Self {
-        let entries = DEFAULT_IDS
-            .iter()
-            .filter_map(|(id, reads, provenance, note)| {
-                Some(IdEntry {
-                    id: (*id).to_owned(),
-                    reads: reads.parse().ok()?,
-                    provenance: *provenance,
-                    note: (*note).to_owned(),
-                })
-            })
-            .collect();
-        ReadoutMap { entries }
+        Self::from_profile(&Profile::calin())
+    }
+
+    /// A profile's table (validated when the profile was loaded).
+    pub fn from_profile(profile: &Profile) -> Self {
+        ReadoutMap {
+            entries: profile.readout.clone(),
+        }
     }
 
     /// A site's own table. Ids are compared in their short form (`1-0:1.8.0*255` is
@@ -84,7 +50,7 @@ impl ReadoutMap {
     pub fn new(entries: Vec<IdEntry>) -> Result<Self, MapError> {
         let mut seen = std::collections::HashSet::new();
         for e in &entries {
-            let Some(short) = current_id(&e.id) else {
+            let Some(short) = readout_short_id(&e.id) else {
                 return Err(MapError::NotCurrent { id: e.id.clone() });
             };
             if !seen.insert(short.to_owned()) {
@@ -100,10 +66,10 @@ impl ReadoutMap {
 
     /// The entry answering a readout id, if any. Stored values (`1.8.0*03`) match none.
     pub fn entry_for(&self, id: &DataId) -> Option<&IdEntry> {
-        let short = current_id(id.as_str())?;
+        let short = readout_short_id(id.as_str())?;
         self.entries
             .iter()
-            .find(|e| current_id(&e.id) == Some(short))
+            .find(|e| readout_short_id(&e.id) == Some(short))
     }
 
     /// The id to read (R1) for a reading, if the table has one.
@@ -149,26 +115,6 @@ impl Default for ReadoutMap {
     }
 }
 
-/// The short form of a current-value id: `1-0:1.8.0*255` and `1.8.0` are `1.8.0`;
-/// `None` for a stored value (`1.8.0*03`, `1.8.0&03`).
-fn current_id(id: &str) -> Option<&str> {
-    let id = match id.split_once(':') {
-        Some((group, rest))
-            if group
-                .split('-')
-                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())) =>
-        {
-            rest
-        }
-        _ => id,
-    };
-    match id.split_once(['*', '&']) {
-        Some((core, "255")) => Some(core),
-        Some(_) => None,
-        None => Some(id),
-    }
-}
-
 /// One readout value, typed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OpticalReading {
@@ -199,6 +145,7 @@ impl fmt::Display for OpticalItemFailure {
 mod tests {
     use super::*;
     use crate::codes::{OperatingStatus, ShortCode};
+    use crate::profile::Provenance;
     use crate::protocol::units::{Quantity, Unit};
 
     fn set(id: &str, value: &str, unit: Option<&str>) -> DataSet {
@@ -207,13 +154,22 @@ mod tests {
 
     #[test]
     fn builtin_table_is_sorted_unique_and_complete() {
-        let ids: Vec<&str> = DEFAULT_IDS.iter().map(|e| e.0).collect();
+        let map = ReadoutMap::builtin();
+        let ids: Vec<&str> = map.entries().iter().map(|e| e.id.as_str()).collect();
         let mut sorted = ids.clone();
         sorted.sort_unstable();
         sorted.dedup();
-        assert_eq!(ids, sorted, "DEFAULT_IDS must stay sorted and unique");
-        // Every row parses: nothing silently dropped by `builtin`.
-        assert_eq!(ReadoutMap::builtin().entries().len(), DEFAULT_IDS.len());
+        assert_eq!(
+            ids, sorted,
+            "the profile's [[readout]] rows stay sorted and unique"
+        );
+        // Every row of config/profiles/calin.toml made it (nothing silently dropped).
+        let rows = crate::profile::CALIN_PROFILE_TOML
+            .lines()
+            .filter(|l| l.trim() == "[[readout]]")
+            .count();
+        assert_eq!(ids.len(), rows);
+        assert_eq!(rows, 8);
         assert!(ReadoutMap::new(ReadoutMap::builtin().entries().to_vec()).is_ok());
     }
 
@@ -325,24 +281,21 @@ mod tests {
 
     #[test]
     fn a_site_table_replaces_the_builtin_one() {
-        #[derive(Deserialize)]
-        struct File {
-            id: Vec<IdEntry>,
-        }
-        let f: File = toml::from_str(
-            r#"
-            [[id]]
+        let text = r#"
+            name = "site"
+            [[readout]]
             id = "C.99.1"
             reads = "87"
             provenance = "public-code"
-            [[id]]
+            [[readout]]
             id = "1-0:1.8.0*255"
             reads = "01"
             provenance = "standard"
-            "#,
-        )
-        .unwrap();
-        let map = ReadoutMap::new(f.id).unwrap();
+            "#;
+        let p = crate::profile::ProfileFile::parse(std::path::Path::new("site.toml"), text)
+            .unwrap()
+            .profile;
+        let map = ReadoutMap::from_profile(&p);
         let r = map.readings(&[set("C.99.1", "3", None), set("C.87.0", "4", None)]);
         assert_eq!(r[0].as_ref().unwrap().value, ReadValue::RelayReason(3));
         assert_eq!(
@@ -368,9 +321,17 @@ mod tests {
             ReadoutMap::new(dup),
             Err(MapError::Duplicate { .. })
         ));
-        assert!(toml::from_str::<File>(
-            "[[id]]\nid = \"1.8.0\"\nreads = \"99\"\nprovenance = \"guess\""
-        )
-        .is_err());
+        let bad = |body: &str| {
+            crate::profile::ProfileFile::parse(
+                std::path::Path::new("bad.toml"),
+                &format!("name = \"x\"\n[[readout]]\n{body}"),
+            )
+            .unwrap_err()
+            .to_string()
+        };
+        let e = bad("id = \"1.8.0\"\nreads = \"99\"\nprovenance = \"guess\"");
+        assert!(e.contains("readout[0].reads"), "{e}");
+        let e = bad("id = \"1.8.0*03\"\nreads = \"01\"\nprovenance = \"guess\"");
+        assert!(e.contains("readout[0].id") && e.contains("stored"), "{e}");
     }
 }

@@ -29,7 +29,7 @@ use crate::protocol::iec62056_21::{
 use crate::transport::{BoxLink, Link, TransportError};
 
 pub use drive::Outcome;
-pub use map::{IdEntry, MapError, OpticalItemFailure, OpticalReading, ReadoutMap, DEFAULT_IDS};
+pub use map::{IdEntry, MapError, OpticalItemFailure, OpticalReading, ReadoutMap};
 pub use trace::{traced, OpticalTracer};
 pub use value::ValueProblem;
 

@@ -4,7 +4,7 @@
 //!
 //! The identifiers are our choice: Calin publishes no readout list. A reading the
 //! profile places in an object is read out under that object's EDIS short form, the same
-//! rule the agent's readout table (`meter::optical::DEFAULT_IDS`) follows: OBIS
+//! rule the agent's readout table (`[[readout]]` of `config/profiles/calin.toml`) follows: OBIS
 //! `1-0:C.D.E` is `C.D.E`, `0-0:96.D.E` is `C.D.E` (EDIS `C` stands for 96), anything else
 //! keeps its full `A-B:C.D.E`. The relay reason, which has no standard object, is `C.87.0`
 //! (the agent's guess too), event times `C.<short code>.0`. A reading the meter does not
