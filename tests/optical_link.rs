@@ -880,3 +880,45 @@ async fn autodetect_finds_an_optical_meter_first() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn probe_optical_takes_readout_ids_and_timing_from_the_site_config() {
+    let addr = serve_tcp(meter(false), None).await;
+    // The site says its meters print the relay reason under C.7.0 (the built-in table
+    // has the power-failure count there): the probe follows the site's profile.
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("agent.toml");
+    std::fs::write(
+        &config,
+        "[[profile.readout]]\nid = \"C.7.0\"\nreads = \"87\"\nprovenance = \"public-code\"\n",
+    )
+    .unwrap();
+    let o = tokio::process::Command::new(env!("CARGO_BIN_EXE_calin-agent"))
+        .arg("--config")
+        .arg(&config)
+        .args([
+            "probe",
+            "--optical",
+            "--switch-delay",
+            "40",
+            "--tcp",
+            &addr,
+            "--json",
+        ])
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    let lines = json_lines(&o);
+    let reason = find(&lines, "87");
+    assert_eq!(reason["id"], "C.7.0");
+    assert_eq!(reason["sub_code"], 3, "the meter's C.7.0 value, read as 87");
+    assert!(
+        lines.iter().all(|l| l["reads"] != "52"),
+        "C.7.0 no longer answers 52: {lines:?}"
+    );
+    // A switch delay out of range is refused before anything is sent.
+    let o = probe(&["--optical", "--switch-delay", "5000", "--tcp", &addr]).await;
+    assert_eq!(o.status.code(), Some(64));
+}

@@ -108,6 +108,14 @@ pub struct ProbeArgs {
     /// With --optical: take data blocks with a bad BCC and warn (for meters known to send them).
     #[arg(long, requires = "optical")]
     pub bcc_warn_only: bool,
+    /// With --optical: milliseconds between the acknowledgement leaving the wire and the
+    /// baud switch (raise it if the meter's answer is lost right after the switch).
+    #[arg(long, requires = "optical", value_parser = clap::value_parser!(u32).range(0..=2000))]
+    pub switch_delay: Option<u32>,
+    /// With --optical: the head sits behind an 8-bit-only (8N1) converter, so add and
+    /// strip the even-parity bit of the 7E1 sign-on here.
+    #[arg(long, requires = "optical")]
+    pub soft_parity: bool,
     /// Wire protocol: dlms (DLMS/COSEM, the default) or dlt645 (DL/T 645 on RS-485).
     #[arg(long, default_value = "dlms", value_parser = parse_protocol)]
     pub protocol: ProbeProtocol,

@@ -26,6 +26,10 @@ pub fn optical_config(a: &ProbeArgs, dlms: &SessionConfig) -> Result<OpticalConf
     if a.bcc_warn_only {
         c.bcc_policy = BccPolicy::WarnOnly;
     }
+    if let Some(ms) = a.switch_delay {
+        c.switch_delay = std::time::Duration::from_millis(u64::from(ms));
+    }
+    c.soft_parity = a.soft_parity;
     // Design: the reply timeout also bounds the wait for the identification, so a
     // short --timeout makes a quick "is anything there" check (autodetect uses it).
     c.reply_timeout = dlms
@@ -193,7 +197,8 @@ fn print_readout(
             "warning: data block taken despite a {m} (warn-only BCC policy)"
         );
     }
-    let map = ReadoutMap::builtin();
+    // The readout ids of the profile in use (a site's `[[profile.readout]]` included).
+    let map = ReadoutMap::from_profile(ctx.profile);
     let mut code = exit::OK;
     let mut items = map.readings(&r.data_sets);
     // What a technician needs first: the status and relay reason, then the values.
