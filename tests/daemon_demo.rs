@@ -1,5 +1,6 @@
 //! `calin-agent demo` end to end: the binary runs the daemon against the in-process
-//! demo fleet on a pseudo-terminal and prints the story's alerts as JSON lines.
+//! demo fleet on pseudo-terminals (DLMS over HDLC, DL/T 645, an optical head) and
+//! prints the story's alerts as JSON lines.
 
 use std::collections::HashSet;
 use std::process::Command;
@@ -35,6 +36,11 @@ fn the_demo_tells_the_whole_story() {
         ("47001000003", "status_cleared", Some(1000)),
         ("47001000004", "unreachable", None),
         ("47001000004", "reachable", None),
+        // DL/T 645: the magnetic bit of the Calin status word is tamper 1015.
+        ("47001000005", "status_changed", Some(1015)),
+        ("47001000005", "status_cleared", Some(1000)),
+        // The optical readout's power-failure count (C.7.0).
+        ("47001000006", "counter_grew", Some(52)),
     ] {
         assert!(
             seen.contains(&(meter.to_owned(), kind.to_owned(), code)),

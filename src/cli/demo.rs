@@ -1,8 +1,9 @@
 //! `calin-agent demo`: the daemon polling the built-in demo fleet (the in-process
-//! simulator on a pseudo-terminal), printing each alert as it is raised.
+//! simulator on pseudo-terminals: an RS-485 DLMS bus, a DL/T 645 line and an optical
+//! head), printing each alert as it is raised.
 //!
-//! Everything is real but the meters: the serial link, the DLMS conversations, the
-//! alert engine and the store. Scenario time runs `--time-scale` times faster than
+//! Everything is real but the meters: the serial links, the DLMS, DL/T 645 and
+//! IEC 62056-21 conversations, the alert engine and the store. Scenario time runs `--time-scale` times faster than
 //! the clock, and the poll plan is scaled with it. Nothing here decides alerts.
 
 use super::exit;
@@ -15,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tokio::sync::{broadcast, watch};
 
-/// Scenario seconds the demo runs for: the demo fleet's last change is at 90 s, and
+/// Scenario seconds the demo runs for: the demo fleet's last change is at 110 s, and
 /// a meter that was silent is polled again within four poll intervals.
 const SCENARIO_SECONDS: f64 = 150.0;
 
@@ -33,22 +34,100 @@ pub struct DemoArgs {
     pub json: bool,
 }
 
-/// The agent config for the demo fleet on `port`, polls scaled by `scale`.
-fn config_text(scenario: &Scenario, port: &Path, state: &Path, scale: f64) -> String {
+/// One simulated line of the demo and the meters on it.
+struct DemoBus {
+    name: &'static str,
+    framing: Framing,
+    /// `protocol = ...` and the bus's own table.
+    keys: &'static str,
+    port: PathBuf,
+    meters: Vec<usize>,
+}
+
+/// The demo's lines: the DLMS meters on RS-485, the DL/T 645-only meters on a second
+/// line, the optical-only meters behind an optical head (each line only when used).
+fn demo_buses(scenario: &Scenario) -> Vec<DemoBus> {
+    let kinds: [(&str, Framing, &str); 3] = [
+        ("rs485-dlms", Framing::Hdlc, "protocol = \"hdlc\""),
+        (
+            "rs485-dlt645",
+            Framing::Dlt645 { version: None },
+            "protocol = \"dlt645\"",
+        ),
+        (
+            "optical-head",
+            Framing::Optical,
+            "protocol = \"optical\"\n[bus.optical]\nmode = \"readout\"",
+        ),
+    ];
+    let mut buses: Vec<DemoBus> = kinds
+        .into_iter()
+        .map(|(name, framing, keys)| DemoBus {
+            name,
+            framing,
+            keys,
+            port: PathBuf::new(),
+            meters: Vec::new(),
+        })
+        .collect();
+    for (i, m) in scenario.meters.iter().enumerate() {
+        // A meter is polled on the first line it speaks: DLMS, then DL/T 645, then optical.
+        let line = if m.dlms {
+            0
+        } else if m.dlt645.is_some() {
+            1
+        } else {
+            2
+        };
+        if let Some(b) = buses.get_mut(line) {
+            b.meters.push(i);
+        }
+    }
+    buses.retain(|b| !b.meters.is_empty());
+    buses
+}
+
+/// The agent config for the demo fleet on `buses`, polls scaled by `scale`.
+fn config_text(scenario: &Scenario, buses: &[DemoBus], state: &Path, scale: f64) -> String {
     // Every 10 scenario seconds, and a reminder after 30.
     let every = ((10_000.0 / scale) as u64).max(100);
     let remind = ((30_000.0 / scale) as u64).max(500);
     let mut t = format!(
-        "[site]\nname = \"calin-agent demo\"\n\n[agent]\nstate_dir = \"{}\"\nreminder_interval = \"{remind}ms\"\nunreachable_after = 2\n\n[metrics]\nenabled = false\n\n[poll]\nstatus = \"{every}ms\"\nenergy = \"{every}ms\"\ncounters = \"{every}ms\"\njitter = 0.0\n\n[[bus]]\nname = \"demo\"\nport = \"{}\"\nresponse_timeout = \"300ms\"\ninter_char_timeout = \"50ms\"\nretries = 2\n",
+        "[site]\nname = \"calin-agent demo\"\n\n[agent]\nstate_dir = \"{}\"\nreminder_interval = \"{remind}ms\"\nunreachable_after = 2\n\n[metrics]\nenabled = false\n\n[poll]\nstatus = \"{every}ms\"\nenergy = \"{every}ms\"\ncounters = \"{every}ms\"\njitter = 0.0\n",
         state.display(),
-        port.display()
     );
-    for m in &scenario.meters {
+    for b in buses {
         t.push_str(&format!(
-            "\n[[bus.meter]]\nserial = \"{}\"\nphysical_address = {}\n",
-            m.serial,
-            m.address.lower().unwrap_or(17)
+            "\n[[bus]]\nname = \"{}\"\nport = \"{}\"\nresponse_timeout = \"300ms\"\ninter_char_timeout = \"50ms\"\nretries = 2\n{}\n",
+            b.name,
+            b.port.display(),
+            b.keys
         ));
+        for m in b.meters.iter().filter_map(|i| scenario.meters.get(*i)) {
+            t.push_str(&format!("\n[[bus.meter]]\nserial = \"{}\"\n", m.serial));
+            match b.framing {
+                Framing::Dlt645 { .. } => {
+                    if let Some(d) = &m.dlt645 {
+                        t.push_str(&format!(
+                            "[bus.meter.dlt645]\naddress = \"{}\"\n",
+                            d.address
+                        ));
+                    }
+                }
+                Framing::Optical => {
+                    if let Some(o) = &m.optical {
+                        t.push_str(&format!(
+                            "[bus.meter.optical]\naddress = \"{}\"\n",
+                            o.address.as_str()
+                        ));
+                    }
+                }
+                _ => t.push_str(&format!(
+                    "physical_address = {}\n",
+                    m.address.lower().unwrap_or(17)
+                )),
+            }
+        }
     }
     t
 }
@@ -94,20 +173,24 @@ async fn demo(args: DemoArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             return exit::SOFTWARE;
         }
     };
-    let (port, _serving) = match sim.serve_pty(Framing::Hdlc) {
-        Ok(p) => p,
-        Err(e) => {
-            let _ = writeln!(err, "error: cannot create a pseudo-terminal: {e}");
-            return exit::UNAVAILABLE;
+    let mut buses = demo_buses(&scenario);
+    // Dropping a serving task's handle detaches it: each line is served until the end.
+    for b in &mut buses {
+        match sim.serve_pty(b.framing) {
+            Ok((port, _serving)) => b.port = port,
+            Err(e) => {
+                let _ = writeln!(err, "error: cannot create a pseudo-terminal: {e}");
+                return exit::UNAVAILABLE;
+            }
         }
-    };
+    }
     let temp = args.state_dir.is_none().then(TempState::new);
     let state = match (&args.state_dir, &temp) {
         (Some(dir), _) => dir.clone(),
         (None, Some(t)) => t.0.clone(),
         (None, None) => return exit::SOFTWARE,
     };
-    let text = config_text(&scenario, &port, &state, args.time_scale);
+    let text = config_text(&scenario, &buses, &state, args.time_scale);
     let config = match Config::parse(Path::new("<demo>"), &text) {
         Ok(c) => c,
         Err(e) => {
@@ -117,11 +200,15 @@ async fn demo(args: DemoArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     };
     let seconds = SCENARIO_SECONDS / args.time_scale;
     if !args.json {
+        let lines: Vec<String> = buses
+            .iter()
+            .map(|b| format!("{} ({} on {})", b.name, b.meters.len(), b.port.display()))
+            .collect();
         let _ = writeln!(
             out,
-            "demo: {} meters on {} (simulated), {seconds:.0} s; alerts as they are raised:",
+            "demo: {} simulated meters on {}; {seconds:.0} s; alerts as they are raised:",
             scenario.meters.len(),
-            port.display()
+            lines.join(", ")
         );
     }
     let (events_tx, mut events) = broadcast::channel(4096);

@@ -106,8 +106,9 @@ pub enum Command {
     /// Run the polling daemon in the foreground (as systemd does): poll every meter of
     /// the config, raise alerts, store them. SIGTERM stops, SIGHUP reloads the config.
     Run,
-    /// Watch the daemon at work on a simulated bus of four meters (a tamper, an
-    /// over-voltage and its recovery, a meter that goes silent): alerts as they come.
+    /// Watch the daemon at work on a simulated fleet: four DLMS meters on RS-485, a
+    /// DL/T 645 meter and an optical head (a tamper, an over-voltage and its recovery, a
+    /// meter that goes silent, a magnet, a power cut): alerts as they come.
     Demo(demo::DemoArgs),
     /// A summary for the technician: meters, last successful polls, active alerts by
     /// category, the MQTT outbox and the broker link.

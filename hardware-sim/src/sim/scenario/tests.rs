@@ -49,7 +49,14 @@ fn builtin_single_scenario_parses_with_every_code() {
 fn demo_fleet_parses_with_changes_and_faults() {
     let s = Scenario::demo().unwrap();
     let names: Vec<&str> = s.meters.iter().map(|m| m.name.as_str()).collect();
-    assert_eq!(names, ["house-1", "shop-2", "farm-3", "kiosk-4"]);
+    assert_eq!(
+        names,
+        ["house-1", "shop-2", "farm-3", "kiosk-4", "pump-5", "flat-6"]
+    );
+    // pump-5 speaks only DL/T 645, flat-6 only its optical port.
+    let (pump, flat) = (&s.meters[4], &s.meters[5]);
+    assert!(!pump.dlms && pump.dlt645.is_some() && pump.optical.is_none());
+    assert!(!flat.dlms && flat.dlt645.is_none() && flat.optical.is_some());
     let farm = &s.meters[2];
     assert_eq!(farm.changes.len(), 2);
     assert_eq!(farm.changes[0].at, Duration::from_secs(20));
