@@ -597,4 +597,15 @@ async fn autodetect_finds_a_dlt645_meter_by_its_address() {
         text.contains("# DL/T 645 meter address 000012345678"),
         "{text}"
     );
+
+    // What it prints is a config the daemon takes as it is.
+    let snippet = text
+        .split("Put this in the config (/etc/calin-agent/agent.toml):")
+        .nth(1)
+        .expect("a config snippet");
+    let config = calin_agent::config::Config::parse(std::path::Path::new("snippet.toml"), snippet)
+        .unwrap_or_else(|e| panic!("{e}\n{snippet}"));
+    assert_eq!(config.buses.len(), 1);
+    let meter = config.buses[0].meters[0].dlt645.unwrap();
+    assert_eq!(meter.address.unwrap().to_string(), "000012345678");
 }

@@ -876,8 +876,21 @@ async fn autodetect_finds_an_optical_meter_first() {
     );
     assert!(text.contains("protocol = \"optical\""), "{text}");
     assert!(
-        text.contains("CAL5 \"CALIN-OPT1\" (mode E offered"),
+        text.contains("# identification: CAL5 \"CALIN-OPT1\"") && text.contains("mode E offered"),
         "{text}"
+    );
+
+    // What it prints is a config the daemon takes as it is.
+    let snippet = text
+        .split("Put this in the config (/etc/calin-agent/agent.toml):")
+        .nth(1)
+        .expect("a config snippet");
+    let config = calin_agent::config::Config::parse(std::path::Path::new("snippet.toml"), snippet)
+        .unwrap_or_else(|e| panic!("{e}\n{snippet}"));
+    assert_eq!(config.buses.len(), 1);
+    assert_eq!(
+        config.buses[0].optical.unwrap().mode,
+        calin_agent::config::OpticalMode::ModeE
     );
 }
 

@@ -227,29 +227,41 @@ fn print_quick(out: &mut dyn Write, q: &Quick, found: &Found) {
         "\nPut this in the config (/etc/calin-agent/agent.toml):\n"
     );
     let _ = writeln!(out, "[[bus]]\nname = \"bus-1\"");
-    let (spec, protocol) = match q {
-        Quick::Optical { spec, .. } => (spec, "optical"),
-        Quick::Dlt645 { spec, .. } => (spec, "dlt645"),
+    let spec = match q {
+        Quick::Optical { spec, .. } | Quick::Dlt645 { spec, .. } => spec,
     };
-    let _ = match spec {
-        LinkSpec::Serial { port, line } => writeln!(out, "port = \"{port}\"\nline = \"{line}\""),
-        LinkSpec::Tcp { endpoint, .. } => writeln!(out, "tcp = \"{endpoint}\""),
+    // Design: an optical bus has no `line` (the sign-on is 300 baud 7E1 by the
+    // standard); a DL/T 645 bus keeps the line that answered.
+    let _ = match (spec, found) {
+        (LinkSpec::Serial { port, .. }, Found::Optical(_)) => writeln!(out, "port = \"{port}\""),
+        (LinkSpec::Serial { port, line }, _) => {
+            writeln!(out, "port = \"{port}\"\nline = \"{line}\"")
+        }
+        (LinkSpec::Tcp { endpoint, .. }, _) => writeln!(out, "tcp = \"{endpoint}\""),
     };
-    let _ = writeln!(out, "protocol = \"{protocol}\"");
-    let _ = match found {
-        Found::Optical(id) => writeln!(
+    let _ = match (q, found) {
+        (_, Found::Optical(id)) => writeln!(
             out,
-            "# identification: {}{} {:?}{}",
+            "protocol = \"optical\"\n# identification: {}{} {:?}\n[bus.optical]\nmode = \"{}\"{}\n\n[[bus.meter]]\nserial = \"CHANGE-ME\"",
             id.manufacturer().as_str(),
             char::from(id.baud_char().as_byte()),
             id.ident(),
+            if id.offers_mode_e() { "mode-e" } else { "readout" },
             if id.offers_mode_e() {
-                " (mode E offered: probe --optical --mode-e reads it over DLMS)"
+                "   # mode E offered: DLMS over HDLC (or \"readout\" for a mode C readout)"
             } else {
                 ""
             }
         ),
-        Found::Dlt645(address) => writeln!(out, "# DL/T 645 meter address {address}"),
+        (Quick::Dlt645 { version, .. }, Found::Dlt645(address)) => writeln!(
+            out,
+            "protocol = \"dlt645\"\n# DL/T 645 meter address {address}\n\n[[bus.meter]]\nserial = \"CHANGE-ME\"\n[bus.meter.dlt645]\naddress = \"{address}\"\nversion = \"{}\"",
+            match version {
+                Version::V1997 => "1997",
+                Version::V2007 => "2007",
+            }
+        ),
+        (_, Found::Dlt645(address)) => writeln!(out, "protocol = \"dlt645\"\n# DL/T 645 meter address {address}"),
     };
 }
 
