@@ -220,3 +220,124 @@ async fn optical_register_reads_and_mode_e_poll_a_lone_meter() {
         }
     }
 }
+
+/// One RS-485 line shared by a DLMS meter and a DL/T 645 meter: a pty whose master
+/// side is wired to two simulator stations (HDLC and DL/T 645) of one simulator, so
+/// each station hears every frame on the line (the other protocol's frames are noise
+/// to it) and both answer onto the same wire.
+fn mixed_line(sim: &Simulator) -> std::path::PathBuf {
+    use calin_agent::transport::PtyLink;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let pty = PtyLink::open().unwrap();
+    let path = pty.slave_path().to_owned();
+    let (hdlc_near, hdlc_far) = tokio::io::duplex(4096);
+    let (dlt_near, dlt_far) = tokio::io::duplex(4096);
+    drop(sim.serve_link(hdlc_far, Framing::Hdlc));
+    drop(sim.serve_link(dlt_far, Framing::Dlt645 { version: None }));
+    let (mut from_line, to_line) = tokio::io::split(pty);
+    let (hdlc_rx, mut hdlc_tx) = tokio::io::split(hdlc_near);
+    let (dlt_rx, mut dlt_tx) = tokio::io::split(dlt_near);
+    // The line to both stations.
+    tokio::spawn(async move {
+        let mut buf = [0u8; 512];
+        while let Ok(n) = from_line.read(&mut buf).await {
+            if n == 0
+                || hdlc_tx.write_all(&buf[..n]).await.is_err()
+                || dlt_tx.write_all(&buf[..n]).await.is_err()
+            {
+                break;
+            }
+        }
+    });
+    // Both stations' answers onto the line.
+    let to_line = std::sync::Arc::new(tokio::sync::Mutex::new(to_line));
+    for mut rx in [
+        Box::new(hdlc_rx) as Box<dyn tokio::io::AsyncRead + Unpin + Send>,
+        Box::new(dlt_rx),
+    ] {
+        let out = to_line.clone();
+        tokio::spawn(async move {
+            let mut buf = [0u8; 512];
+            while let Ok(n) = rx.read(&mut buf).await {
+                if n == 0 || out.lock().await.write_all(&buf[..n]).await.is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    path
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dlms_and_dlt645_meters_share_one_rs485_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let scenario = calin_agent::sim::Scenario::parse(
+        "mixed.toml",
+        r#"
+start = "2024-05-01T08:00:00Z"
+[[meter]]
+physical = 17
+serial = "DT000005"
+protocols = ["dlms"]
+[meter.codes]
+01 = { value = 1005, scaler = 0, unit = "Wh" }
+[[meter]]
+physical = 18
+serial = "DT000006"
+protocols = ["dlt645"]
+[meter.codes]
+01 = { value = 2006, scaler = 0, unit = "Wh" }
+"#,
+    )
+    .unwrap();
+    let sim = simulator(scenario);
+    let h = sim.handle();
+    let port = mixed_line(&sim);
+    let meters = [
+        format!("serial = \"{}\"\nphysical_address = 17", serial(5)),
+        format!(
+            "serial = \"{}\"\nprotocol = \"dlt645\"\n[bus.meter.dlt645]\naddress = \"000000000006\"",
+            serial(6)
+        ),
+    ];
+    let text = one_bus(&state, &port, "line = \"9600 8N1\"", &meters);
+    let (_, config) = write_config(dir.path(), &text);
+    let bus = &config.buses[0];
+    assert_eq!(
+        bus.meters[0].line, None,
+        "the DLMS meter uses the bus's line"
+    );
+    assert_eq!(
+        bus.meters[1].line,
+        Some(calin_agent::config::DLT645_LINE),
+        "the DL/T 645 meter gets 2400 8E1 unless it says otherwise"
+    );
+    let mut d = start(config);
+    let (a, b) = (serial(5), serial(6));
+    d.polls(&a, true, 2).await;
+    d.polls(&b, true, 2).await;
+    // Each meter's change reaches only its own alerts.
+    h.set_status(1, 1015).unwrap();
+    d.wait_alert(&b, AlertKind::StatusChanged, |x| x.code == Some(1015))
+        .await;
+    h.set_status(0, 1005).unwrap();
+    d.wait_alert(&a, AlertKind::StatusChanged, |x| x.code == Some(1005))
+        .await;
+    d.stop().await;
+    // Energy 1.005 and 2.006 kWh: each value came from the right meter.
+    let (ra, rb) = (last_reading(&state, &a), last_reading(&state, &b));
+    assert_ne!(ra.values.get(&1), rb.values.get(&1), "{ra:?} {rb:?}");
+    assert!(ra.values.contains_key(&1) && rb.values.contains_key(&1));
+    let alerts = assert_store_and_file_agree(&state);
+    assert_eq!(
+        count(&alerts, &a, AlertKind::StatusChanged),
+        1,
+        "{alerts:?}"
+    );
+    assert_eq!(
+        count(&alerts, &b, AlertKind::StatusChanged),
+        1,
+        "{alerts:?}"
+    );
+}

@@ -137,6 +137,12 @@ pub struct MeterConfig {
     pub password_file: Option<PathBuf>,
     pub mode: Mode,
     pub poll: PollPlan,
+    /// The meter's protocol: the bus's unless the meter says otherwise (an RS-485 line
+    /// may carry DLMS and DL/T 645 meters side by side).
+    pub protocol: BusProtocol,
+    /// The meter's own line settings on a mixed serial bus (set before each of its
+    /// conversations); `None`: the bus's.
+    pub line: Option<LineSettings>,
     /// Set on an optical bus.
     pub optical: Option<OpticalMeter>,
     /// Set on a DL/T 645 bus.
@@ -252,6 +258,10 @@ struct RawMeter {
     #[serde(default)]
     poll: Option<PollPlan>,
     #[serde(default)]
+    protocol: Option<Spanned<BusProtocol>>,
+    #[serde(default)]
+    line: Option<Spanned<String>>,
+    #[serde(default)]
     optical: Option<Spanned<RawOpticalMeter>>,
     #[serde(default)]
     dlt645: Option<Spanned<RawDlt645Meter>>,
@@ -327,7 +337,11 @@ pub(super) fn validate_buses(
         let optical_bus = optical_bus(ctx, &bus, &key)?;
         let mut physicals = BTreeMap::new();
         let mut port_addresses: BTreeMap<String, usize> = BTreeMap::new();
-        let meter_count = bus.meter.len();
+        let protocol_of = |m: &RawMeter| m.protocol.as_ref().map_or(bus.protocol, |p| *p.get_ref());
+        let same_protocol =
+            |p: BusProtocol| bus.meter.iter().filter(|m| protocol_of(m) == p).count();
+        let counts = [BusProtocol::Optical, BusProtocol::Dlt645].map(same_protocol);
+        let is_serial = matches!(endpoint, BusEndpoint::Serial { .. });
         let mut meters = Vec::new();
         for (m, meter) in bus.meter.into_iter().enumerate() {
             let mkey = |k: &str| format!("bus[{b}].meter[{m}].{k}");
@@ -386,7 +400,9 @@ pub(super) fn validate_buses(
             };
             let poll = meter.poll.unwrap_or(poll);
             check_jitter(ctx, &meter.serial, &mkey("poll.jitter"), poll.jitter)?;
-            let ports = meter_ports(ctx, bus.protocol, &meter, &mkey)?;
+            let protocol = meter_protocol(ctx, bus.protocol, &meter, &mkey)?;
+            let line = meter_line(ctx, bus.protocol, protocol, is_serial, &meter, &mkey)?;
+            let ports = meter_ports(ctx, protocol, &meter, &mkey)?;
             if let (Some(secret), Some(pf), Some(ob)) =
                 (&password, &meter.password_file, &optical_bus)
             {
@@ -433,9 +449,10 @@ pub(super) fn validate_buses(
                                 format!("{what} address {a} is already used by bus[{b}].meter[{prev}] on this bus")));
                         }
                     }
-                    None if meter_count > 1 => {
+                    None if counts[usize::from(what == "dlt645")] > 1 => {
+                        let n = counts[usize::from(what == "dlt645")];
                         return Err(ctx.err(&meter.serial, mkey(&format!("{what}.address")),
-                            format!("{meter_count} meters share this bus: give each its {what} address ([bus.meter.{what}] address = \"...\"); only a lone meter may be found without one")));
+                            format!("{n} {what} meters share this bus: give each its {what} address ([bus.meter.{what}] address = \"...\"); only a lone meter may be found without one")));
                     }
                     None => {}
                 }
@@ -448,6 +465,8 @@ pub(super) fn validate_buses(
                 password_file,
                 mode: meter.mode.unwrap_or(site_mode),
                 poll,
+                protocol,
+                line,
                 optical: ports.0,
                 dlt645: ports.1,
             });
@@ -502,8 +521,73 @@ fn optical_bus(
     }))
 }
 
-/// `[bus.meter.optical]` and `[bus.meter.dlt645]`: each only on its kind of bus, where
-/// it defaults.
+/// A meter's own `protocol`: DLMS (HDLC) and DL/T 645 meters may share a line; an
+/// optical head reaches one meter's optical port and nothing else.
+fn meter_protocol(
+    ctx: &Ctx<'_>,
+    bus: BusProtocol,
+    meter: &RawMeter,
+    mkey: &dyn Fn(&str) -> String,
+) -> Result<BusProtocol, ConfigError> {
+    let Some(p) = &meter.protocol else {
+        return Ok(bus);
+    };
+    let own = *p.get_ref();
+    let shared_line = |x: BusProtocol| matches!(x, BusProtocol::Hdlc | BusProtocol::Dlt645);
+    if own != bus && !(shared_line(own) && shared_line(bus)) {
+        return Err(ctx.err(
+            p,
+            mkey("protocol"),
+            format!(
+                "a {} meter cannot be on a {} bus: only DLMS (hdlc) and DL/T 645 meters share an RS-485 line; give it a bus of its own",
+                protocol_name(own),
+                protocol_name(bus)
+            ),
+        ));
+    }
+    Ok(own)
+}
+
+fn protocol_name(p: BusProtocol) -> &'static str {
+    match p {
+        BusProtocol::Hdlc => "hdlc",
+        BusProtocol::Wrapper => "wrapper",
+        BusProtocol::Optical => "optical",
+        BusProtocol::Dlt645 => "dlt645",
+    }
+}
+
+/// A meter's own `line` on a serial bus: as written, or its protocol's usual line when
+/// it differs from the bus's protocol (DL/T 645: 2400 8E1; DLMS: 9600 8N1).
+fn meter_line(
+    ctx: &Ctx<'_>,
+    bus: BusProtocol,
+    protocol: BusProtocol,
+    is_serial: bool,
+    meter: &RawMeter,
+    mkey: &dyn Fn(&str) -> String,
+) -> Result<Option<LineSettings>, ConfigError> {
+    match &meter.line {
+        Some(l) if !is_serial || protocol == BusProtocol::Optical => Err(ctx.err(
+            l,
+            mkey("line"),
+            "a meter's own `line` is for a meter on a serial RS-485 bus (not TCP, not optical)",
+        )),
+        Some(l) => l
+            .get_ref()
+            .parse::<LineSettings>()
+            .map(Some)
+            .map_err(|e| ctx.err(l, mkey("line"), format!("{e} (write e.g. \"2400 8E1\")"))),
+        None if !is_serial || protocol == bus => Ok(None),
+        None => Ok(Some(match protocol {
+            BusProtocol::Dlt645 => DLT645_LINE,
+            _ => LineSettings::new_8n1(9600),
+        })),
+    }
+}
+
+/// `[bus.meter.optical]` and `[bus.meter.dlt645]`: each only for a meter of its
+/// protocol, where it defaults.
 fn meter_ports(
     ctx: &Ctx<'_>,
     protocol: BusProtocol,
@@ -521,7 +605,7 @@ fn meter_ports(
         return Err(ctx.err(
             t,
             mkey("dlt645"),
-            "[bus.meter.dlt645] is for a meter on a bus with protocol = \"dlt645\"",
+            "[bus.meter.dlt645] is for a DL/T 645 meter: a bus with protocol = \"dlt645\", or the meter's own protocol = \"dlt645\"",
         ));
     }
     let optical = match protocol {

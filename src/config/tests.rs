@@ -294,6 +294,18 @@ fn protocol_settings_errors_name_the_line_key_and_fix() {
             "bus[0].meter[0].optical.address",
             "only a lone meter",
         ),
+        (
+            "[[bus]]\nname = \"r\"\nport = \"/dev/ttyUSB0\"\n[[bus.meter]]\nserial = \"A\"\nprotocol = \"optical\"\n".to_owned(),
+            6,
+            "bus[0].meter[0].protocol",
+            "only DLMS (hdlc) and DL/T 645 meters share an RS-485 line",
+        ),
+        (
+            "[[bus]]\nname = \"t\"\ntcp = \"127.0.0.1:4059\"\n[[bus.meter]]\nserial = \"A\"\nprotocol = \"dlt645\"\nline = \"2400 8E1\"\n".to_owned(),
+            7,
+            "bus[0].meter[0].line",
+            "serial RS-485 bus",
+        ),
     ];
     for (text, line, key, fix) in cases {
         let err = parse(&text).unwrap_err();

@@ -75,12 +75,12 @@ impl SessionConfig {
         }
     }
 
-    /// From the agent configuration. `None` for a bus that does not speak DLMS
+    /// From the agent configuration. `None` for a meter that does not speak DLMS
     /// (DL/T 645). An optical bus runs HDLC once IEC 62056-21 mode E has switched to it.
     /// Design: on a wrapper bus the wPorts are the client SAP and the logical device, as
     /// the Green Book maps them.
     pub fn for_meter(bus: &BusConfig, meter: &MeterConfig) -> Option<Self> {
-        let framing = match bus.protocol {
+        let framing = match meter.protocol {
             BusProtocol::Hdlc | BusProtocol::Optical => Framing::Hdlc,
             BusProtocol::Wrapper => Framing::Wrapper {
                 client_wport: u16::from(meter.client),
@@ -142,6 +142,8 @@ mod tests {
             password_file: None,
             mode: crate::codes::Mode::Postpaid,
             poll: crate::config::PollPlan::default(),
+            protocol,
+            line: None,
             optical: None,
             dlt645: None,
         };

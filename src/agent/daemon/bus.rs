@@ -72,7 +72,7 @@ impl MeterPlan {
     fn for_meter(bus: &BusConfig, meter: &MeterConfig) -> MeterPlan {
         let dlms = SessionConfig::for_meter(bus, meter)
             .unwrap_or_else(|| SessionConfig::new(meter.client, meter.address));
-        match bus.protocol {
+        match meter.protocol {
             BusProtocol::Hdlc | BusProtocol::Wrapper => MeterPlan::Dlms(dlms),
             BusProtocol::Optical => {
                 let settings = bus.optical.unwrap_or(crate::config::OpticalBus {
@@ -118,7 +118,7 @@ impl MeterPlan {
                 cfg.address = port.address;
                 cfg.preamble = port.preamble;
                 cfg.line = match &bus.endpoint {
-                    BusEndpoint::Serial { line, .. } => Some(*line),
+                    BusEndpoint::Serial { line, .. } => Some(meter.line.unwrap_or(*line)),
                     BusEndpoint::Tcp { .. } => None,
                 };
                 cfg.reply_timeout = bus.response_timeout;
@@ -133,6 +133,9 @@ impl MeterPlan {
 pub(super) struct BusTask {
     bus: BusConfig,
     plans: Vec<MeterPlan>,
+    /// On a serial bus whose meters do not all use the bus's line (DLMS and DL/T 645
+    /// side by side): each meter's line, set before its conversation.
+    lines: Option<Vec<crate::transport::LineSettings>>,
     schedule: Schedule,
     link: BusLink,
     origin: Instant,
@@ -162,6 +165,12 @@ impl BusTask {
             .iter()
             .map(|m| MeterPlan::for_meter(&bus, m))
             .collect();
+        let lines = match &bus.endpoint {
+            BusEndpoint::Serial { line, .. } if bus.meters.iter().any(|m| m.line.is_some()) => {
+                Some(bus.meters.iter().map(|m| m.line.unwrap_or(*line)).collect())
+            }
+            _ => None,
+        };
         let beat = heartbeat.register(&bus.name);
         let polls: Vec<_> = bus.meters.iter().map(|m| m.poll).collect();
         let seed = seed_of(&bus);
@@ -177,6 +186,7 @@ impl BusTask {
             origin: Instant::now(),
             warned: vec![false; bus.meters.len()],
             plans,
+            lines,
             bus,
             shared,
             beat,
@@ -351,7 +361,13 @@ impl BusTask {
         groups: Groups,
         stop: &watch::Receiver<bool>,
     ) -> Result<Produced, Failure> {
-        let link = self.take_link().await?;
+        let mut link = self.take_link().await?;
+        if let Some(line) = self.lines.as_ref().and_then(|l| l.get(i)) {
+            if let Err(e) = link.set_line(*line).await {
+                self.link.close();
+                return Err(Failure::Poll(e.to_string()));
+            }
+        }
         let plan = self
             .plans
             .get(i)
