@@ -609,3 +609,23 @@ async fn autodetect_finds_a_dlt645_meter_by_its_address() {
     let meter = config.buses[0].meters[0].dlt645.unwrap();
     assert_eq!(meter.address.unwrap().to_string(), "000012345678");
 }
+
+#[tokio::test]
+async fn a_visit_report_is_refused_without_a_dlms_session() {
+    let addr = serve_tcp(Serve::new(StatusWord::default())).await;
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = dir.path().join("visit.pdf");
+    let o = probe(&[
+        "--tcp",
+        &addr,
+        "--protocol",
+        "dlt645",
+        "--report",
+        pdf.to_str().unwrap(),
+    ])
+    .await;
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(64), "{stderr}");
+    assert!(stderr.contains("--report needs a DLMS session"), "{stderr}");
+    assert!(!pdf.exists(), "nothing is written");
+}

@@ -329,6 +329,16 @@ async fn probe(
         );
         return exit::USAGE;
     }
+    let dlms = (!a.optical && a.protocol != ProbeProtocol::Dlt645) || a.mode_e;
+    if a.report.is_some() && !dlms {
+        // Design: the visit report is built from a DLMS read (settings of the
+        // association, the event logs for the timeline); refusing beats a silent skip.
+        let _ = writeln!(
+            err,
+            "error: --report needs a DLMS session: read the meter over RS-485/TCP, or through the optical head with --optical --mode-e"
+        );
+        return exit::USAGE;
+    }
     if a.optical {
         let ctx = Context {
             profile,
