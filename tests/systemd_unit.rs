@@ -39,6 +39,8 @@ fn unit_has_what_a_gateway_needs() {
         "ExecStartPre=/usr/bin/calin-agent check-config",
         "SupplementaryGroups=dialout",
         "StateDirectory=calin-agent",
+        // agent.alerts_file may live in /var/log/calin-agent (ProtectSystem=strict).
+        "LogsDirectory=calin-agent",
         "ConfigurationDirectory=calin-agent",
         "ProtectSystem=strict",
         "NoNewPrivileges=yes",

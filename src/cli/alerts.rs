@@ -1,7 +1,7 @@
 //! `calin-agent alerts`: the alerts in the gateway's store, for a technician.
 
 use super::exit;
-use crate::agent::{format_unix_ms, MeterId, Store, StoreConfig};
+use crate::agent::{format_unix_ms, MeterId, Store};
 use crate::config::{Config, HumanDuration};
 use std::io::Write;
 
@@ -64,7 +64,9 @@ pub fn run(
         );
         return exit::UNAVAILABLE;
     }
-    let store = match Store::open(StoreConfig::in_dir(dir)) {
+    // The daemon's own store settings: opening the store brings the alert file up to
+    // date, and that must be the configured file.
+    let store = match Store::open(crate::agent::daemon::store_config(config)) {
         Ok(s) => s,
         Err(e) => {
             let _ = writeln!(

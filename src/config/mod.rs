@@ -43,24 +43,61 @@ pub struct Site {
 }
 
 /// Where the daemon keeps its state and how it logs.
-#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AgentSettings {
     /// Directory of the state database (SQLite, WAL).
-    #[serde(default = "d_state_dir")]
     pub state_dir: PathBuf,
-    /// Append-only JSON-lines file of alerts (default: `<state_dir>/alerts.jsonl`).
-    #[serde(default)]
+    /// Append-only JSON-lines file of alerts, as written in the file: relative to
+    /// `state_dir` (default: `<state_dir>/alerts.jsonl`). See `alerts_file_path`.
     pub alerts_file: Option<PathBuf>,
     /// `auto` (journald under systemd, else text), `journald`, `json` or `text`.
-    #[serde(default)]
     pub log_format: LogFormat,
     /// A condition still active after this long is raised again as a reminder.
-    #[serde(default = "d_reminder")]
     pub reminder_interval: HumanDuration,
     /// Consecutive failed polls before a meter is reported unreachable.
-    #[serde(default = "d_unreachable")]
     pub unreachable_after: u32,
+}
+
+/// The default alert file's name in the state directory.
+const ALERTS_FILE_NAME: &str = "alerts.jsonl";
+
+impl AgentSettings {
+    /// The alert file the daemon writes: `alerts_file` resolved against `state_dir`.
+    pub fn alerts_file_path(&self) -> PathBuf {
+        self.state_dir.join(
+            self.alerts_file
+                .as_deref()
+                .unwrap_or(Path::new(ALERTS_FILE_NAME)),
+        )
+    }
+}
+
+/// `[agent]` as written; `alerts_file` keeps its position for errors.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAgent {
+    #[serde(default = "d_state_dir")]
+    state_dir: PathBuf,
+    #[serde(default)]
+    alerts_file: Option<Spanned<PathBuf>>,
+    #[serde(default)]
+    log_format: LogFormat,
+    #[serde(default = "d_reminder")]
+    reminder_interval: HumanDuration,
+    #[serde(default = "d_unreachable")]
+    unreachable_after: u32,
+}
+
+impl Default for RawAgent {
+    fn default() -> Self {
+        RawAgent {
+            state_dir: d_state_dir(),
+            alerts_file: None,
+            log_format: LogFormat::default(),
+            reminder_interval: d_reminder(),
+            unreachable_after: d_unreachable(),
+        }
+    }
 }
 
 fn d_state_dir() -> PathBuf {
@@ -82,6 +119,60 @@ impl Default for AgentSettings {
             reminder_interval: d_reminder(),
             unreachable_after: d_unreachable(),
         }
+    }
+}
+
+impl RawAgent {
+    /// Check `alerts_file`: it names a file, and its directory exists unless it is the
+    /// state directory (which the daemon creates).
+    fn validate(self, path: &Path, text: &str) -> Result<AgentSettings, ConfigError> {
+        let alerts_file = match self.alerts_file {
+            None => None,
+            Some(f) => {
+                let err =
+                    |msg: String| ConfigError::at(path, text, f.span(), "agent.alerts_file", msg);
+                let full = self.state_dir.join(f.get_ref());
+                if f.get_ref().as_os_str().is_empty() || full.file_name().is_none() {
+                    return Err(err(format!(
+                        "`{}` does not name a file; write e.g. \"{}\"",
+                        f.get_ref().display(),
+                        self.state_dir.join(ALERTS_FILE_NAME).display()
+                    )));
+                }
+                if full.is_dir() {
+                    return Err(err(format!(
+                        "{} is a directory; name a file in it, e.g. \"{}\"",
+                        full.display(),
+                        full.join(ALERTS_FILE_NAME).display()
+                    )));
+                }
+                let dir = full
+                    .parent()
+                    .filter(|d| !d.as_os_str().is_empty())
+                    .unwrap_or(Path::new("."));
+                if dir != self.state_dir && !dir.is_dir() {
+                    let relative = if f.get_ref().is_relative() {
+                        " (a relative path is under state_dir)"
+                    } else {
+                        ""
+                    };
+                    return Err(err(format!(
+                        "the directory {} does not exist{relative}: create it, writable by the \
+                         daemon's user (under systemd only the state directory and \
+                         /var/log/calin-agent are writable)",
+                        dir.display(),
+                    )));
+                }
+                Some(f.into_inner())
+            }
+        };
+        Ok(AgentSettings {
+            state_dir: self.state_dir,
+            alerts_file,
+            log_format: self.log_format,
+            reminder_interval: self.reminder_interval,
+            unreachable_after: self.unreachable_after,
+        })
     }
 }
 
@@ -153,7 +244,7 @@ struct RawConfig {
     #[serde(default)]
     code_override: Vec<RawOverride>,
     #[serde(default)]
-    agent: AgentSettings,
+    agent: RawAgent,
     #[serde(default)]
     poll: Option<Spanned<PollPlan>>,
     #[serde(default)]
@@ -247,6 +338,7 @@ impl Config {
                 )
             })?;
         }
+        let agent = raw.agent.validate(path, text)?;
         let ctx = fleet::Ctx { path, text };
         let poll = match &raw.poll {
             Some(p) => {
@@ -287,7 +379,7 @@ impl Config {
             path: path.to_owned(),
             site: raw.site,
             lookup: Lookup::with_overrides(overrides),
-            agent: raw.agent,
+            agent,
             poll,
             retention: raw.retention,
             profile,

@@ -338,3 +338,85 @@ fn a_site_readout_id_replaces_the_profiles_and_a_bad_one_is_refused() {
     assert_eq!(err.line(), Some(2));
     assert!(err.to_string().contains("profile.readout[0].id"), "{err}");
 }
+
+#[test]
+fn alerts_file_is_under_the_state_dir_unless_absolute() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("log")).unwrap();
+    let state = dir.path().join("state");
+    let at = |alerts: &str| {
+        let mut text = format!("[agent]\nstate_dir = \"{}\"\n", state.display());
+        if !alerts.is_empty() {
+            text.push_str(&format!("alerts_file = \"{alerts}\"\n"));
+        }
+        parse(&text)
+    };
+    // Default, a bare name and an absolute path in the state dir: the state dir need
+    // not exist yet (the daemon creates it).
+    for alerts in [
+        "",
+        "site.jsonl",
+        &state.join("alerts.jsonl").display().to_string(),
+    ] {
+        let c = at(alerts).unwrap_or_else(|e| panic!("{alerts}: {e}"));
+        let name = if alerts.is_empty() {
+            "alerts.jsonl"
+        } else {
+            alerts
+        };
+        assert_eq!(c.agent.alerts_file_path(), state.join(name));
+    }
+    let outside = dir.path().join("log/alerts.jsonl");
+    let c = at(&outside.display().to_string()).unwrap();
+    assert_eq!(c.agent.alerts_file_path(), outside);
+    assert_eq!(c.agent.alerts_file.as_deref(), Some(outside.as_path()));
+}
+
+#[test]
+fn alerts_file_in_a_missing_directory_names_line_key_and_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-dir");
+    let text = format!(
+        "[agent]\nstate_dir = \"{}\"\nlog_format = \"text\"\nalerts_file = \"{}\"\n",
+        dir.path().display(),
+        missing.join("alerts.jsonl").display()
+    );
+    let err = parse(&text).unwrap_err();
+    assert_eq!(err.line(), Some(4), "{err}");
+    let msg = err.to_string();
+    assert!(msg.starts_with("site.toml:4:"), "{msg}");
+    assert!(msg.contains("key `agent.alerts_file`"), "{msg}");
+    assert!(
+        msg.contains(&format!(
+            "the directory {} does not exist",
+            missing.display()
+        )),
+        "{msg}"
+    );
+    // Relative: under the state dir, whose subdirectory is missing.
+    let text = format!(
+        "[agent]\nalerts_file = \"sub/alerts.jsonl\"\nstate_dir = \"{}\"\n",
+        dir.path().display()
+    );
+    let err = parse(&text).unwrap_err();
+    assert_eq!(err.line(), Some(2), "{err}");
+    assert!(
+        err.to_string().contains(&format!(
+            "{} does not exist",
+            dir.path().join("sub").display()
+        )),
+        "{err}"
+    );
+    // Not a file: empty, or an existing directory.
+    for bad in ["", "."] {
+        let text = format!(
+            "[agent]\nstate_dir = \"{}\"\nalerts_file = \"{bad}\"\n",
+            dir.path().display()
+        );
+        let err = parse(&text).unwrap_err();
+        assert!(
+            err.to_string().contains("agent.alerts_file"),
+            "{bad}: {err}"
+        );
+    }
+}

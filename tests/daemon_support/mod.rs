@@ -280,13 +280,23 @@ pub async fn scrape(addr: std::net::SocketAddr) -> String {
 
 /// Every alert in the store, oldest first.
 pub fn stored_alerts(state_dir: &Path) -> Vec<Alert> {
-    let store = Store::open(StoreConfig::in_dir(state_dir)).expect("the store opens");
+    stored_alerts_with(StoreConfig::in_dir(state_dir))
+}
+
+/// Every alert in the store opened with `config`, oldest first.
+pub fn stored_alerts_with(config: StoreConfig) -> Vec<Alert> {
+    let store = Store::open(config).expect("the store opens");
     store.alerts(0, None, 100_000).expect("alerts read")
 }
 
-/// Ids of the alerts in the JSON-lines file, in file order.
+/// Ids of the alerts in the state directory's JSON-lines file, in file order.
 pub fn file_alert_ids(state_dir: &Path) -> Vec<String> {
-    let text = std::fs::read_to_string(state_dir.join("alerts.jsonl")).unwrap_or_default();
+    file_alert_ids_at(&state_dir.join("alerts.jsonl"))
+}
+
+/// Ids of the alerts in the JSON-lines file `path`, in file order.
+pub fn file_alert_ids_at(path: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
     text.lines()
         .map(|l| {
             let v: serde_json::Value = serde_json::from_str(l).expect("a JSON line");
@@ -297,11 +307,17 @@ pub fn file_alert_ids(state_dir: &Path) -> Vec<String> {
 
 /// The store and the file hold the same alerts, each exactly once.
 pub fn assert_store_and_file_agree(state_dir: &Path) -> Vec<Alert> {
-    let alerts = stored_alerts(state_dir);
+    assert_store_and_file_agree_with(StoreConfig::in_dir(state_dir))
+}
+
+/// As `assert_store_and_file_agree`, for the store and alert file of `config`.
+pub fn assert_store_and_file_agree_with(config: StoreConfig) -> Vec<Alert> {
+    let file_path = config.alert_file_path();
+    let alerts = stored_alerts_with(config);
     let ids: Vec<&str> = alerts.iter().map(|a| a.id.as_str()).collect();
     let unique: HashSet<&str> = ids.iter().copied().collect();
     assert_eq!(unique.len(), ids.len(), "duplicate alert ids in the store");
-    let file = file_alert_ids(state_dir);
+    let file = file_alert_ids_at(&file_path);
     let file_unique: HashSet<&str> = file.iter().map(String::as_str).collect();
     assert_eq!(
         file_unique.len(),

@@ -52,12 +52,13 @@ pub(super) fn reload(current: &Config, notifier: &Notifier, events: &Events) -> 
     match Config::load(&current.path) {
         Ok(new) => {
             if new.agent.state_dir != current.agent.state_dir
+                || new.agent.alerts_file != current.agent.alerts_file
                 || new.retention != current.retention
                 || new.mqtt != current.mqtt
                 || new.metrics != current.metrics
             {
                 tracing::warn!(
-                    "state_dir, retention, [mqtt] and [metrics] changes take effect at the next restart"
+                    "state_dir, alerts_file, retention, [mqtt] and [metrics] changes take effect at the next restart"
                 );
             }
             Some(new)

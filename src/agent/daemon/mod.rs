@@ -94,11 +94,14 @@ pub async fn run(
     run_with(config, control, RunOptions::new(notifier)).await
 }
 
-/// The store settings from the config's retention section.
+/// The store settings from the config's `[agent]` paths and retention section.
 pub fn store_config(config: &Config) -> StoreConfig {
     let r = &config.retention;
     StoreConfig {
         dir: config.agent.state_dir.clone(),
+        // Relative to the state directory, as the config documents; the store
+        // resolves it the same way as `AgentSettings::alerts_file_path`.
+        alert_file: config.agent.alerts_file.clone(),
         retention: StoreRetention {
             readings_per_meter: r.readings_per_meter,
             reading_max_age_ms: i64::try_from(r.readings_max_age.0.as_millis()).unwrap_or(i64::MAX),
@@ -146,12 +149,6 @@ pub async fn run_with(
             addr: server.local_addr,
         });
     }
-    if let Some(file) = &config.agent.alerts_file {
-        if *file != store.alert_file_path() {
-            tracing::warn!(configured = %file.display(), used = %store.alert_file_path().display(),
-                "agent.alerts_file is not supported yet; alerts go to the state directory's file");
-        }
-    }
     let stats = Arc::new(Stats::default());
     let recorder = Recorder::start(
         store,
@@ -177,6 +174,7 @@ pub async fn run_with(
     notifier.ready();
     notifier.status(&stats.status_line());
     tracing::info!(config = %config.path.display(), state_dir = %store_cfg.dir.display(),
+        alerts_file = %store_cfg.alert_file_path().display(),
         watchdog_ms = options.watchdog.map(|d| d.as_millis() as u64), "calin-agent running");
     let tick_every = options.watchdog.unwrap_or(STATUS_EVERY);
     let mut tick = tokio::time::interval(tick_every);

@@ -48,6 +48,21 @@ impl AlertFile {
         }
     }
 
+    /// Open the file for appending as `append` will, creating it empty when missing,
+    /// so that an unusable path is an error now rather than at the first alert.
+    pub fn check_writable(&self) -> Result<(), StoreError> {
+        let existed = self.path.exists();
+        OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)
+            .map_err(self.err("open for append"))?;
+        if !existed {
+            self.sync_dir()?;
+        }
+        Ok(())
+    }
+
     /// Append complete lines (JSON without newline) and fsync before returning.
     pub fn append<'a>(&self, lines: impl IntoIterator<Item = &'a str>) -> Result<(), StoreError> {
         let mut buf = Vec::new();

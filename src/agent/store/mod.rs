@@ -33,7 +33,7 @@ use std::time::Duration;
 pub const DEFAULT_STATE_DIR: &str = "/var/lib/calin-agent";
 /// The database file's name in the state directory.
 pub const DB_FILE: &str = "state.db";
-/// The alert file's name in the state directory.
+/// The alert file's name in the state directory, when no other path is configured.
 pub const ALERT_FILE: &str = "alerts.jsonl";
 
 /// Alerts read from the database per append batch of the alert file.
@@ -44,6 +44,10 @@ const FILE_BATCH: usize = 1000;
 pub struct StoreConfig {
     /// The state directory (created if missing).
     pub dir: PathBuf,
+    /// The JSON-lines alert file; a relative path is under `dir`. `None`:
+    /// `<dir>/alerts.jsonl`. Its directory must exist unless it is `dir`; it is rotated
+    /// to `<file>.1` beside it.
+    pub alert_file: Option<PathBuf>,
     pub retention: Retention,
 }
 
@@ -51,6 +55,7 @@ impl StoreConfig {
     pub fn in_dir(dir: impl Into<PathBuf>) -> Self {
         StoreConfig {
             dir: dir.into(),
+            alert_file: None,
             retention: Retention::default(),
         }
     }
@@ -60,7 +65,9 @@ impl StoreConfig {
     }
 
     pub fn alert_file_path(&self) -> PathBuf {
-        self.dir.join(ALERT_FILE)
+        // Design: `join` keeps an absolute path as it is, so one rule covers both.
+        self.dir
+            .join(self.alert_file.as_deref().unwrap_or(Path::new(ALERT_FILE)))
     }
 }
 
@@ -145,6 +152,10 @@ impl Store {
             config.alert_file_path(),
             config.retention.alert_file_max_bytes,
         );
+        // Design: an alert file that cannot be written (a missing directory, a path
+        // that systemd's ProtectSystem keeps read-only) fails the start, rather than a
+        // warning with every cycle while the backlog waits in the database.
+        file.check_writable()?;
         let mut store = Store {
             conn,
             config,

@@ -13,6 +13,7 @@ const DAY: i64 = 86_400_000;
 fn config(dir: &Path, retention: Retention) -> StoreConfig {
     StoreConfig {
         dir: dir.to_owned(),
+        alert_file: None,
         retention,
     }
 }
@@ -324,7 +325,9 @@ fn a_torn_line_is_replaced_by_the_whole_alert() {
 fn an_unwritable_alert_file_does_not_lose_alerts() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(StoreConfig::in_dir(dir.path())).unwrap();
-    // A directory where the file should be makes every append fail.
+    // A directory where the file should be makes every append fail (replacing the
+    // empty file the open created while checking that it can be written).
+    std::fs::remove_file(store.alert_file_path()).unwrap();
     std::fs::create_dir(store.alert_file_path()).unwrap();
     let lookup = Lookup::builtin();
     let engine = AlertEngine::new(&lookup, AlertPolicy::default());
@@ -488,4 +491,92 @@ fn failed_polls_are_kept_as_readings_and_a_mismatched_cycle_is_refused() {
         .unwrap_err();
     assert!(matches!(err, StoreError::MeterMismatch { .. }), "{err}");
     assert_eq!(store.alert_count().unwrap(), 0);
+}
+
+#[test]
+fn a_configured_alert_file_outside_the_state_dir_gets_every_alert_once_and_rotates_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let logs = dir.path().join("log");
+    std::fs::create_dir(&logs).unwrap();
+    let cfg = StoreConfig {
+        alert_file: Some(logs.join("site-alerts.jsonl")),
+        ..config(
+            &state,
+            Retention {
+                alert_file_max_bytes: 3000,
+                ..Retention::default()
+            },
+        )
+    };
+    assert_eq!(cfg.alert_file_path(), logs.join("site-alerts.jsonl"));
+    let lookup = Lookup::builtin();
+    let engine = AlertEngine::new(&lookup, AlertPolicy::default());
+    let mut all = Vec::new();
+    {
+        let mut store = Store::open(cfg.clone()).unwrap();
+        assert_eq!(store.alert_file_path(), logs.join("site-alerts.jsonl"));
+        for i in 0..6 {
+            let status = if i % 2 == 0 { 1005 } else { 1000 };
+            let now = T0 + i * MIN;
+            all.extend(cycle(&mut store, &reading("A", now, status, 0), now));
+        }
+        // A crash between the commit and the append: the next open writes the rest.
+        let o = reading("A", T0 + 6 * MIN, 1005, 0);
+        let prev = store.last_state(o.meter()).unwrap();
+        let ev = engine.evaluate(prev.as_ref(), &o, T0 + 6 * MIN);
+        assert_eq!(store.commit_only(&o, &ev, T0 + 6 * MIN).unwrap().len(), 1);
+        all.extend(ev.alerts);
+    }
+    let store = Store::open(cfg).unwrap();
+    // Rotation happened beside the configured file; the state dir holds no alert file.
+    assert!(logs.join("site-alerts.jsonl.1").exists());
+    let mut names: Vec<String> = std::fs::read_dir(&state)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert!(
+        names.iter().all(|n| !n.starts_with(ALERT_FILE)),
+        "{names:?}"
+    );
+    // The two files hold the newest alerts, each once, in commit order, ending with the
+    // one the crash left out.
+    let ids = file_ids(&store);
+    assert!(ids.len() >= 2, "{ids:?}");
+    let unique: HashSet<&String> = ids.iter().collect();
+    assert_eq!(unique.len(), ids.len());
+    let expect: Vec<String> = all[all.len() - ids.len()..]
+        .iter()
+        .map(|a| a.id.0.clone())
+        .collect();
+    assert_eq!(ids, expect);
+    assert_eq!(db_ids(&store).last(), ids.last());
+}
+
+#[test]
+fn an_alert_file_in_a_missing_directory_fails_the_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = StoreConfig {
+        alert_file: Some(dir.path().join("no-such-dir/alerts.jsonl")),
+        ..StoreConfig::in_dir(dir.path().join("state"))
+    };
+    let err = Store::open(cfg).err().expect("the open fails");
+    assert!(
+        matches!(&err, StoreError::AlertFile { path, .. } if path.ends_with("no-such-dir/alerts.jsonl")),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_relative_alert_file_is_under_the_state_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("alerts")).unwrap();
+    let cfg = StoreConfig {
+        alert_file: Some(PathBuf::from("alerts/all.jsonl")),
+        ..StoreConfig::in_dir(dir.path())
+    };
+    let store = Store::open(cfg).unwrap();
+    assert_eq!(store.alert_file_path(), dir.path().join("alerts/all.jsonl"));
+    assert!(dir.path().join("alerts/all.jsonl").exists());
 }
