@@ -64,9 +64,10 @@ pub fn run(
         );
         return exit::UNAVAILABLE;
     }
-    // The daemon's own store settings: opening the store brings the alert file up to
-    // date, and that must be the configured file.
-    let store = match Store::open(crate::agent::daemon::store_config(config)) {
+    // Read-only: the daemon may be running and is the only writer of the store and of
+    // the alert file (a second writer could cut a line mid-append or write an alert
+    // twice).
+    let store = match Store::open_read_only(crate::agent::daemon::store_config(config)) {
         Ok(s) => s,
         Err(e) => {
             let _ = writeln!(

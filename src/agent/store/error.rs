@@ -28,6 +28,12 @@ pub enum StoreError {
         found: u32,
         supported: u32,
     },
+    #[error("state database {path} has schema version {found}, this agent reads {supported}: run the daemon of this version once (it migrates the store), or use the agent that wrote it")]
+    SchemaMismatch {
+        path: PathBuf,
+        found: u32,
+        supported: u32,
+    },
     #[error("state database {path}: journal mode is `{found}`, not `wal` (is it on a file system without shared memory support?)")]
     NotWal { path: PathBuf, found: String },
     #[error("stored {what} `{key}` cannot be read: {message}")]

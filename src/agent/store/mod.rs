@@ -168,6 +168,50 @@ impl Store {
         Ok(store)
     }
 
+    /// Open an existing store for queries only, beside a daemon that may be writing it
+    /// (`calin-agent alerts`): read-only, no migration, the alert file untouched (only
+    /// the daemon appends to it). A store of another schema version is refused.
+    pub fn open_read_only(config: StoreConfig) -> Result<Store, StoreError> {
+        let path = config.db_path();
+        let conn = Connection::open_with_flags(
+            &path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|source| StoreError::Open {
+            path: path.clone(),
+            source,
+        })?;
+        conn.busy_timeout(Duration::from_secs(5))
+            .map_err(db("set the busy timeout"))?;
+        let found = schema::current(&conn)?;
+        if found != schema::latest() {
+            return Err(StoreError::SchemaMismatch {
+                path,
+                found,
+                supported: schema::latest(),
+            });
+        }
+        let file_cursor = conn
+            .query_row(
+                "SELECT seq FROM alert_file_cursor WHERE only = 1",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(db("read the alert file cursor"))?;
+        let file = AlertFile::new(
+            config.alert_file_path(),
+            config.retention.alert_file_max_bytes,
+        );
+        Ok(Store {
+            conn,
+            config,
+            file,
+            hooks: Vec::new(),
+            file_cursor,
+            file_suspect: false,
+        })
+    }
+
     pub fn config(&self) -> &StoreConfig {
         &self.config
     }
