@@ -197,7 +197,8 @@ pub struct Retention {
     /// At most this many readings are kept per meter.
     #[serde(default = "d_per_meter")]
     pub readings_per_meter: u32,
-    /// At most this many alerts are kept in the store (the JSON-lines file is rotated by logrotate).
+    /// At most this many alerts are kept in the store (the JSON-lines file rotates by
+    /// itself: past 16 MiB it becomes `<file>.1`, replacing the previous one).
     #[serde(default = "d_alerts")]
     pub alerts_max: u32,
 }
