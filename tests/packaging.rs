@@ -202,9 +202,13 @@ fn postinst_creates_the_units_user_and_lets_it_read_the_config() {
         "postinst does not name {user}"
     );
     assert!(postinst.contains("adduser --system --group"));
+    let depends = deb["depends"].as_str().unwrap();
+    assert!(depends.contains("adduser"), "postinst uses adduser");
+    // A fixed glibc floor (scripts/package checks the binary against it), not "$auto",
+    // which would tie the arm64 package to the cross toolchain's libc.
     assert!(
-        deb["depends"].as_str().unwrap().contains("adduser"),
-        "postinst uses adduser"
+        depends.contains("libc6 (>= 2.34)") && !depends.contains("$auto"),
+        "{depends}"
     );
     for group in one("SupplementaryGroups").split_whitespace() {
         assert!(
