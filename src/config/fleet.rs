@@ -96,8 +96,9 @@ pub enum OpticalMode {
     ModeE,
 }
 
-/// The optical bus's session settings (`[bus.optical]`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The optical bus's session settings (`[bus.optical]`; `Default` is an optical bus
+/// without the table).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct OpticalBus {
     pub mode: OpticalMode,
     /// The highest rate to accept after the sign-on; `None`: what the meter offers.
@@ -124,6 +125,17 @@ pub struct Dlt645Meter {
     pub version: Dlt645Version,
     /// Send the `FE FE FE FE` wake-up preamble.
     pub preamble: bool,
+}
+
+/// A DL/T 645 meter without the table: the lone meter, 2007, with the preamble.
+impl Default for Dlt645Meter {
+    fn default() -> Self {
+        Dlt645Meter {
+            address: None,
+            version: Dlt645Version::V2007,
+            preamble: true,
+        }
+    }
 }
 
 /// One meter on a bus, validated.
@@ -652,8 +664,9 @@ fn meter_ports(
                     })
                 })
                 .transpose()?;
+            let defaults = Dlt645Meter::default();
             let version = match &raw.version {
-                None => Dlt645Version::V2007,
+                None => defaults.version,
                 Some(v) => match v.get_ref().as_str() {
                     "2007" => Dlt645Version::V2007,
                     "1997" => Dlt645Version::V1997,
@@ -671,7 +684,7 @@ fn meter_ports(
             Some(Dlt645Meter {
                 address,
                 version,
-                preamble: raw.preamble.unwrap_or(true),
+                preamble: raw.preamble.unwrap_or(defaults.preamble),
             })
         }
         _ => None,

@@ -75,12 +75,7 @@ impl MeterPlan {
         match meter.protocol {
             BusProtocol::Hdlc | BusProtocol::Wrapper => MeterPlan::Dlms(dlms),
             BusProtocol::Optical => {
-                let settings = bus.optical.unwrap_or(crate::config::OpticalBus {
-                    mode: OpticalMode::Readout,
-                    max_baud: None,
-                    switch_delay: None,
-                    soft_parity: false,
-                });
+                let settings = bus.optical.unwrap_or_default();
                 let port = meter.optical.clone().unwrap_or_default();
                 let mut cfg = OpticalConfig::new();
                 cfg.address = port.address;
@@ -109,11 +104,7 @@ impl MeterPlan {
                 }
             }
             BusProtocol::Dlt645 => {
-                let port = meter.dlt645.unwrap_or(crate::config::Dlt645Meter {
-                    address: None,
-                    version: crate::protocol::dlt645::Version::V2007,
-                    preamble: true,
-                });
+                let port = meter.dlt645.unwrap_or_default();
                 let mut cfg = Dlt645Config::new(port.version);
                 cfg.address = port.address;
                 cfg.preamble = port.preamble;
