@@ -3,6 +3,8 @@
 //! request) and over a PTY pair (the line the agent set, seen from the meter side), and
 //! the probe binary against the same meter on loopback TCP.
 
+mod probe_support;
+
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -18,7 +20,7 @@ use calin_agent::protocol::dlt645::{
 };
 use calin_agent::protocol::units::{Quantity, Unit};
 use calin_agent::transport::{BoxLink, PtyLink, SerialLink};
-use serde_json::Value as Json;
+use probe_support::{find, json_lines, probe};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 const ADDRESS: &str = "000012345678";
@@ -438,29 +440,6 @@ async fn serve_tcp(serve: Serve) -> String {
         }
     });
     addr
-}
-
-async fn probe(args: &[&str]) -> std::process::Output {
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_calin-agent"))
-        .arg("probe")
-        .args(args)
-        .output()
-        .await
-        .expect("run calin-agent probe")
-}
-
-fn json_lines(o: &std::process::Output) -> Vec<Json> {
-    String::from_utf8_lossy(&o.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect()
-}
-
-fn find<'a>(lines: &'a [Json], reads: &str) -> &'a Json {
-    lines
-        .iter()
-        .find(|v| v["reads"] == reads)
-        .unwrap_or_else(|| panic!("{reads} not in {lines:?}"))
 }
 
 #[tokio::test]

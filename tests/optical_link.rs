@@ -7,6 +7,7 @@
 //! meter; the probe binary reads a meter served on loopback TCP.
 
 mod meter_support;
+mod probe_support;
 
 use std::io;
 use std::pin::Pin;
@@ -30,6 +31,7 @@ use calin_agent::transport::{
     BoxFuture, BoxLink, LineSettings, Link, PtyLink, SerialLink, TransportError,
 };
 use meter_support::{FakeMeter, Faults};
+use probe_support::{find, json_lines, probe};
 use serde_json::Value as Json;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, DuplexStream, ReadBuf};
 use tokio::time::{sleep_until, Instant};
@@ -731,29 +733,6 @@ async fn serve_tcp(cfg: MeterConfig, hdlc: Option<FakeMeter>) -> String {
         }
     });
     addr
-}
-
-async fn probe(args: &[&str]) -> std::process::Output {
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_calin-agent"))
-        .arg("probe")
-        .args(args)
-        .output()
-        .await
-        .expect("run calin-agent probe")
-}
-
-fn json_lines(o: &std::process::Output) -> Vec<Json> {
-    String::from_utf8_lossy(&o.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect()
-}
-
-fn find<'a>(lines: &'a [Json], reads: &str) -> &'a Json {
-    lines
-        .iter()
-        .find(|v| v["reads"] == reads)
-        .unwrap_or_else(|| panic!("{reads} not in {lines:?}"))
 }
 
 #[tokio::test]

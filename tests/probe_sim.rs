@@ -2,10 +2,11 @@
 //! loopback TCP and a PTY pair: values decoded through the lookup core, errors that say
 //! what to try, and recovery from damaged frames.
 
+mod probe_support;
+
 use calin_agent::codes::ShortCode;
 use calin_agent::sim::{FaultKind, Framing, Scenario, SimOptions, Simulator};
-use serde_json::Value;
-use std::process::Output;
+use probe_support::{find, json_lines, probe};
 
 fn sim() -> Simulator {
     Simulator::new(Scenario::builtin(), SimOptions::default()).expect("built-in scenario")
@@ -17,29 +18,6 @@ async fn tcp(sim: &Simulator, framing: Framing) -> String {
         .await
         .expect("listen on loopback");
     addr.to_string()
-}
-
-async fn probe(args: &[&str]) -> Output {
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_calin-agent"))
-        .arg("probe")
-        .args(args)
-        .output()
-        .await
-        .expect("run calin-agent probe")
-}
-
-fn json_lines(o: &Output) -> Vec<Value> {
-    String::from_utf8_lossy(&o.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect()
-}
-
-fn find<'a>(lines: &'a [Value], reads: &str) -> &'a Value {
-    lines
-        .iter()
-        .find(|v| v["reads"] == reads)
-        .unwrap_or_else(|| panic!("{reads} not in {lines:?}"))
 }
 
 #[tokio::test]
