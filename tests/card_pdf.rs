@@ -4,8 +4,11 @@
 //!
 //! Needs Debian's poppler-utils (`.ci/run` installs it).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod pdf_support;
+
+use pdf_support::{page_count, pdftotext, run, tool, word_boxes};
+use std::path::PathBuf;
+use std::process::Command;
 
 const SITE_CONFIG: &str = r#"
 [site]
@@ -74,26 +77,6 @@ const ACTION_WORDS: &[(&str, &[&str])] = &[
     ("87", &["1000", "status", "table"]),
 ];
 
-fn tool(name: &str) -> Command {
-    let found = Command::new("sh")
-        .args(["-c", &format!("command -v {name}")])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    assert!(found, "`{name}` is missing: apt-get install poppler-utils");
-    Command::new(name)
-}
-
-fn run(cmd: &mut Command) -> Output {
-    let o = cmd.output().expect("run");
-    assert!(
-        o.status.success(),
-        "{cmd:?} failed: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    o
-}
-
 struct Card {
     dir: tempfile::TempDir,
     pdf: PathBuf,
@@ -118,11 +101,6 @@ fn card(config: &str, args: &[&str]) -> Card {
         pdf,
         stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
     }
-}
-
-fn pdftotext(pdf: &Path, extra: &[&str]) -> String {
-    let o = run(tool("pdftotext").args(extra).arg(pdf).arg("-"));
-    String::from_utf8(o.stdout).expect("UTF-8 text layer")
 }
 
 /// Rasterise every page; returns the PNG files.
@@ -167,14 +145,6 @@ fn row_text(layout: &str, label: &str) -> String {
         }
     }
     row
-}
-
-fn page_count(pdf: &Path) -> usize {
-    let info = String::from_utf8(run(tool("pdfinfo").arg(pdf)).stdout).unwrap();
-    info.lines()
-        .find_map(|l| l.strip_prefix("Pages:"))
-        .and_then(|n| n.trim().parse().ok())
-        .expect("pdfinfo names the page count")
 }
 
 fn assert_every_code(text: &str) {
@@ -293,34 +263,6 @@ fn prepaid_cards_treat_credit_codes_as_applicable() {
     let post = card(PLAIN_CONFIG, &["--date", "2026-11-27"]);
     let row = row_text(&pdftotext(&post.pdf, &["-layout"]), "1001");
     assert!(row.contains("n/a") && row.contains("ignore"), "{row}");
-}
-
-/// A word and its box: xMin, yMin, xMax, yMax in points from the top-left corner.
-type WordBox = (String, [f64; 4]);
-
-/// `pdftotext -bbox`: every word's box, per page, with the page's size.
-fn word_boxes(pdf: &Path) -> Vec<((f64, f64), Vec<WordBox>)> {
-    let html = pdftotext(pdf, &["-bbox"]);
-    let attr = |tag: &str, name: &str| -> f64 {
-        let key = format!("{name}=\"");
-        let start = tag.find(&key).expect(name) + key.len();
-        let end = start + tag[start..].find('"').unwrap();
-        tag[start..end].parse().unwrap()
-    };
-    let mut pages = Vec::new();
-    for chunk in html.split("<page ").skip(1) {
-        let head = &chunk[..chunk.find('>').unwrap()];
-        let size = (attr(head, "width"), attr(head, "height"));
-        let mut words = Vec::new();
-        for w in chunk.split("<word ").skip(1) {
-            let tag = &w[..w.find('>').unwrap()];
-            let text = w[w.find('>').unwrap() + 1..w.find("</word>").unwrap()].to_owned();
-            let b = ["xMin", "yMin", "xMax", "yMax"].map(|n| attr(tag, n));
-            words.push((text, b));
-        }
-        pages.push((size, words));
-    }
-    pages
 }
 
 #[test]

@@ -5,6 +5,8 @@
 //!
 //! Needs Debian's poppler-utils (`.ci/run` installs it).
 
+mod pdf_support;
+
 use calin_agent::codes::{Lookup, Mode, ShortCode};
 use calin_agent::meter::read::{read_profile, ReadReport, Selection};
 use calin_agent::meter::{Session, SessionConfig};
@@ -17,8 +19,8 @@ use calin_agent::report::{
 };
 use calin_agent::sim::{Framing, RelayState, Scenario, SimOptions, Simulator};
 use calin_agent::transport::TcpLink;
+use pdf_support::{page_count, pdftotext, run, tool, word_boxes};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 use std::time::Duration;
 
 /// An object the simulated meter does not have (a manufacturer-specific Data object).
@@ -82,39 +84,6 @@ fn build(reports: &[ReadReport], log: &EventLog, settings: &ReadSettings) -> Vis
 
 // ---- poppler ---------------------------------------------------------------------
 
-fn tool(name: &str) -> Command {
-    let found = Command::new("sh")
-        .args(["-c", &format!("command -v {name}")])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    assert!(found, "`{name}` is missing: apt-get install poppler-utils");
-    Command::new(name)
-}
-
-fn run(cmd: &mut Command) -> Output {
-    let o = cmd.output().expect("run");
-    assert!(
-        o.status.success(),
-        "{cmd:?} failed: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    o
-}
-
-fn pdftotext(pdf: &Path, extra: &[&str]) -> String {
-    let o = run(tool("pdftotext").args(extra).arg(pdf).arg("-"));
-    String::from_utf8(o.stdout).expect("UTF-8 text layer")
-}
-
-fn page_count(pdf: &Path) -> usize {
-    let info = String::from_utf8(run(tool("pdfinfo").arg(pdf)).stdout).unwrap();
-    info.lines()
-        .find_map(|l| l.strip_prefix("Pages:"))
-        .and_then(|n| n.trim().parse().ok())
-        .expect("pdfinfo names the page count")
-}
-
 fn files_with(dir: &Path, ext: &str) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
@@ -125,35 +94,6 @@ fn files_with(dir: &Path, ext: &str) -> Vec<PathBuf> {
     files
 }
 
-/// A word and its box: xMin, yMin, xMax, yMax in points from the top-left corner.
-type WordBox = (String, [f64; 4]);
-
-/// `pdftotext -bbox`: every word's box, per page, with the page's size.
-fn word_boxes(pdf: &Path) -> Vec<((f64, f64), Vec<WordBox>)> {
-    let html = pdftotext(pdf, &["-bbox"]);
-    let attr = |tag: &str, name: &str| -> f64 {
-        let key = format!("{name}=\"");
-        let start = tag.find(&key).expect(name) + key.len();
-        let end = start + tag[start..].find('"').unwrap();
-        tag[start..end].parse().unwrap()
-    };
-    let mut pages = Vec::new();
-    for chunk in html.split("<page ").skip(1) {
-        let head = &chunk[..chunk.find('>').unwrap()];
-        let size = (attr(head, "width"), attr(head, "height"));
-        let mut words = Vec::new();
-        for w in chunk.split("<word ").skip(1) {
-            let tag = &w[..w.find('>').unwrap()];
-            let text = w[w.find('>').unwrap() + 1..w.find("</word>").unwrap()].to_owned();
-            let b = ["xMin", "yMin", "xMax", "yMax"].map(|n| attr(tag, n));
-            words.push((text, b));
-        }
-        pages.push((size, words));
-    }
-    pages
-}
-
-/// A binary PPM (P6) or PGM (P5) as written by pdftoppm: (width, height, channels, pixels).
 fn read_pnm(path: &Path) -> (usize, usize, usize, Vec<u8>) {
     let bytes = std::fs::read(path).unwrap();
     let channels = match &bytes[..2] {
