@@ -6,7 +6,6 @@ mod daemon_support;
 
 use calin_agent::agent::AlertKind;
 use calin_agent::codes::ShortCode;
-use calin_agent::sim::Framing;
 use daemon_support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -14,10 +13,7 @@ async fn every_alert_kind_is_raised_once_cleared_and_reminded() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state");
     let sim = simulator(scenario(2, 0, 17));
-    let (addr, _serving) = sim
-        .serve_tcp("127.0.0.1:0".parse().unwrap(), Framing::Hdlc)
-        .await
-        .unwrap();
+    let addr = hdlc_over_tcp(&sim).await;
     let h = sim.handle();
     let text = config_text(&state, &[TestBus::tcp("tcp-1", addr, meters(2, 0, 17))], "");
     let (_, config) = write_config(dir.path(), &text);

@@ -27,10 +27,7 @@ async fn a_vanished_pty_returns_while_the_tcp_bus_keeps_polling() {
     let port_a = dir.path().join("ttyA");
     let sim_a = pty_bus_up(&port_a);
     let sim_b = simulator(scenario(1, 1, 18));
-    let (addr_b, _serving_b) = sim_b
-        .serve_tcp("127.0.0.1:0".parse().unwrap(), Framing::Hdlc)
-        .await
-        .unwrap();
+    let addr_b = hdlc_over_tcp(&sim_b).await;
     let buses = [
         TestBus::serial("rs485-a", &port_a, meters(1, 0, 17)),
         TestBus::tcp("tcp-b", addr_b, meters(1, 1, 18)),
@@ -99,10 +96,7 @@ async fn a_closed_tcp_listener_is_reconnected_when_it_listens_again() {
         .await
         .unwrap();
     let sim_b = simulator(scenario(1, 1, 18));
-    let (addr_b, _serving_b) = sim_b
-        .serve_tcp("127.0.0.1:0".parse().unwrap(), Framing::Hdlc)
-        .await
-        .unwrap();
+    let addr_b = hdlc_over_tcp(&sim_b).await;
     let buses = [
         TestBus::tcp("tcp-a", addr_a, meters(1, 0, 17)),
         TestBus::tcp("tcp-b", addr_b, meters(1, 1, 18)),
@@ -139,10 +133,7 @@ async fn one_link_serves_every_meter_of_a_bus_poll_after_poll() {
     let state = dir.path().join("state");
     let sim = simulator(scenario(3, 0, 17));
     let mut sim_events = sim.handle().subscribe();
-    let (addr, _serving) = sim
-        .serve_tcp("127.0.0.1:0".parse().unwrap(), Framing::Hdlc)
-        .await
-        .unwrap();
+    let addr = hdlc_over_tcp(&sim).await;
     let buses = [TestBus::tcp("tcp-1", addr, meters(3, 0, 17))];
     let (_, config) = write_config(dir.path(), &config_text(&state, &buses, ""));
     let mut d = start(config);

@@ -7,7 +7,6 @@ mod daemon_support;
 mod mqtt_support;
 
 use calin_agent::agent::AlertKind;
-use calin_agent::sim::Framing;
 use daemon_support::*;
 use mqtt_support::{Broker, Subscriber};
 
@@ -18,10 +17,7 @@ async fn alerts_raised_while_polling_are_published() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state");
     let sim = simulator(scenario(1, 0, 17));
-    let (addr, _serving) = sim
-        .serve_tcp("127.0.0.1:0".parse().unwrap(), Framing::Hdlc)
-        .await
-        .unwrap();
+    let addr = hdlc_over_tcp(&sim).await;
     let mqtt = format!(
         "[mqtt]\nbroker = \"127.0.0.1:{}\"\ngateway = \"gw-1\"\ntopic_prefix = \"test\"\nreconnect_min = \"50ms\"\nreconnect_max = \"400ms\"\n\n[poll]",
         broker.port

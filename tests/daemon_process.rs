@@ -4,7 +4,6 @@
 
 mod daemon_support;
 
-use calin_agent::sim::Framing;
 use daemon_support::process::{self, spawn, NotifySocket};
 use daemon_support::*;
 use std::collections::HashSet;
@@ -68,10 +67,7 @@ async fn sigkill_mid_cycle_loses_nothing_and_duplicates_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state");
     let sim = simulator(scenario(3, 0, 17));
-    let (addr, _serving) = sim
-        .serve_tcp("127.0.0.1:0".parse().unwrap(), Framing::Hdlc)
-        .await
-        .unwrap();
+    let addr = hdlc_over_tcp(&sim).await;
     let h = sim.handle();
     let bus = TestBus::tcp("tcp-1", addr, meters(3, 0, 17));
     let (path, _) = write_config(dir.path(), &json_logs(config_text(&state, &[bus], "")));
@@ -123,10 +119,7 @@ async fn sighup_keeps_the_old_config_when_the_new_one_is_bad_and_applies_a_good_
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state");
     let sim = simulator(scenario(2, 0, 17));
-    let (addr, _serving) = sim
-        .serve_tcp("127.0.0.1:0".parse().unwrap(), Framing::Hdlc)
-        .await
-        .unwrap();
+    let addr = hdlc_over_tcp(&sim).await;
     let h = sim.handle();
     h.set_status(1, 1011).unwrap();
     let one = config_text(&state, &[TestBus::tcp("tcp-1", addr, meters(1, 0, 17))], "");
@@ -183,10 +176,7 @@ async fn sigterm_ends_promptly_even_while_a_silent_meter_is_being_tried() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state");
     let sim = simulator(scenario(1, 0, 17));
-    let (addr, _serving) = sim
-        .serve_tcp("127.0.0.1:0".parse().unwrap(), Framing::Hdlc)
-        .await
-        .unwrap();
+    let addr = hdlc_over_tcp(&sim).await;
     sim.handle().set_offline(0, true).unwrap();
     // A patient bus: each try at the silent meter takes seconds.
     let text = json_logs(config_text(

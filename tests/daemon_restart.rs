@@ -6,7 +6,6 @@ mod daemon_support;
 
 use calin_agent::agent::AlertKind;
 use calin_agent::codes::ShortCode;
-use calin_agent::sim::Framing;
 use daemon_support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -14,10 +13,7 @@ async fn restart_on_the_same_state_raises_nothing_twice() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state");
     let sim = simulator(scenario(1, 0, 17));
-    let (addr, _serving) = sim
-        .serve_tcp("127.0.0.1:0".parse().unwrap(), Framing::Hdlc)
-        .await
-        .unwrap();
+    let addr = hdlc_over_tcp(&sim).await;
     let h = sim.handle();
     let text = config_text(&state, &[TestBus::tcp("tcp-1", addr, meters(1, 0, 17))], "");
     let (_, config) = write_config(dir.path(), &text);
@@ -75,10 +71,7 @@ async fn alerts_go_to_the_configured_file_across_a_restart() {
     std::fs::create_dir(&logs).unwrap();
     let file = logs.join("alerts.jsonl");
     let sim = simulator(scenario(1, 0, 17));
-    let (addr, _serving) = sim
-        .serve_tcp("127.0.0.1:0".parse().unwrap(), Framing::Hdlc)
-        .await
-        .unwrap();
+    let addr = hdlc_over_tcp(&sim).await;
     let h = sim.handle();
     let text = config_text(
         &state,

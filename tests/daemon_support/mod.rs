@@ -59,6 +59,19 @@ pub fn simulator(scenario: Scenario) -> Simulator {
     Simulator::new(scenario, SimOptions::default()).expect("simulator starts")
 }
 
+/// Serve `sim`'s meters over HDLC on a loopback TCP port (until `sim` is dropped:
+/// dropping the serving task's handle detaches it).
+pub async fn hdlc_over_tcp(sim: &Simulator) -> std::net::SocketAddr {
+    let (addr, _serving) = sim
+        .serve_tcp(
+            "127.0.0.1:0".parse().unwrap(),
+            calin_agent::sim::Framing::Hdlc,
+        )
+        .await
+        .unwrap();
+    addr
+}
+
 /// One bus of a test config.
 pub struct TestBus {
     pub name: String,
